@@ -1,0 +1,86 @@
+"""Settings of the core, read once at the edge (CLI or bot) and passed down.
+
+Values come from the process environment, then from `.env` in the working directory
+(the environment wins). Library code never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SettingsError
+
+DEFAULT_MODEL = "default"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_environment(dotenv: Path | None = None) -> dict[str, str]:
+    """The process environment laid over the entries of `.env` (if the file exists)."""
+    from dotenv import dotenv_values
+
+    path = dotenv if dotenv is not None else Path.cwd() / ".env"
+    values: dict[str, str] = {}
+    if path.is_file():
+        values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(f"{name}={raw!r} is not a positive whole number; set it to e.g. {default} in .env")
+    return value
+
+
+def _optional_float(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number; set it to e.g. 0.5, or remove it from .env") from exc
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name, "").strip()
+    return Path(raw).expanduser() if raw else default
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sanad" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where articles and the index live, which model embeds them, how answers are cut."""
+
+    articles_dir: Path = PROJECT_ROOT / "data" / "articles"
+    index_dir: Path = PROJECT_ROOT / "data" / "index"
+    model: str = DEFAULT_MODEL
+    model_cache: Path = field(default_factory=_default_cache)
+    top_k: int = 3
+    abstain_threshold: float | None = None  # None: the model's calibrated value
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Settings from environment-like values; unknown keys are ignored."""
+        return cls(
+            articles_dir=_path(env, "SANAD_ARTICLES_DIR", cls.articles_dir),
+            index_dir=_path(env, "SANAD_INDEX_DIR", cls.index_dir),
+            model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_MODEL,
+            model_cache=_path(env, "SANAD_MODEL_CACHE", _default_cache()),
+            top_k=_positive_int(env, "SANAD_TOP_K", cls.top_k),
+            abstain_threshold=_optional_float(env, "SANAD_ABSTAIN_THRESHOLD"),
+        )
