@@ -1,0 +1,59 @@
+"""Lexical terms for BM25 and for picking the answering sentence.
+
+Text is folded (normalize.py), cut into words, stripped of function words, and stemmed
+with Snowball (PyStemmer): the Arabic stemmer for Arabic-script words, the English one
+for Latin-script words; numbers are kept whole.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import Stemmer
+
+from .normalize import normalize_arabic, words
+
+# Function words that carry no topic: question words, prepositions, conjunctions,
+# pronouns and auxiliaries, written as normalize_arabic folds them.
+ARABIC_STOPWORDS = frozenset(
+    """
+    اذ اذا الا التي الذي الذين اللاتي اللتان اللذان اللواتي الي ام اما ان انا انت انتم انه انها او اي
+    ايضا اين ايه ايها ب بعد بعض بل بين تكون تلك ثم جدا حتي حيث حين ذلك سوي علي عن عند عندما غير ف فقط في
+    قبل قد ك كان كانت كانوا كل كم كيف ل لا لدي لكن لكي لم لماذا لن ما ماذا متي مع من منذ نحن هذا هذه هل
+    هم هما هن هو هي و يا يكون
+    """.split()
+)
+ENGLISH_STOPWORDS = frozenset(
+    """
+    a an and are as at be been by did do does for from how in is it its of on or that the these this
+    those to was were what when where which who whom why with
+    """.split()
+)
+
+
+def _is_latin(word: str) -> bool:
+    return word.isascii() and not word.isdigit()
+
+
+class Analyzer:
+    """Turns text into stemmed terms; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._arabic = Stemmer.Stemmer("arabic")
+        self._english = Stemmer.Stemmer("english")
+        self._lock = threading.Lock()  # PyStemmer stemmers are not thread-safe
+
+    def terms(self, text: str) -> list[str]:
+        """Stemmed content terms of `text`, in order, repeats kept."""
+        out: list[str] = []
+        with self._lock:
+            for word in words(normalize_arabic(text)):
+                if word in ARABIC_STOPWORDS or word in ENGLISH_STOPWORDS:
+                    continue
+                if word[0].isdigit():
+                    out.append(word)
+                elif _is_latin(word):
+                    out.append(self._english.stemWord(word))
+                else:
+                    out.append(self._arabic.stemWord(word))
+        return out

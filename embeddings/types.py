@@ -1,0 +1,88 @@
+"""Typed values passed between the layers: articles in, answers out.
+
+Invariant kept everywhere: a quote's text is `article.text[start:end]`, and its highlight
+is a slice of that same article text, inside the quote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def text_checksum(text: str) -> str:
+    """SHA-256 of the article text, the identity of its content."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Article:
+    """A source document: its stable id, a human title, where it came from, its text."""
+
+    id: str
+    title: str
+    source: str
+    text: str
+    added: str = ""
+
+    @property
+    def checksum(self) -> str:
+        return text_checksum(self.text)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) of an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A window of consecutive sentences of one paragraph, as offsets into the article."""
+
+    id: int
+    article_id: str
+    paragraph: int  # 1-based, as a reader counts paragraphs
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """How a quote ranked: the fused score and what each retriever said of it."""
+
+    fused: float
+    dense: float  # cosine similarity of question and passage
+    lexical: float  # BM25 score (0 when no stem of the question occurs)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim slice of an article that answers (part of) the question."""
+
+    article_id: str
+    title: str
+    source: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    highlight: Span  # the sentence that answers, in article offsets, inside [start, end)
+    scores: Scores
+
+    @property
+    def highlight_text(self) -> str:
+        """The answering sentence, sliced out of the quote's own text."""
+        return self.text[self.highlight.start - self.start : self.highlight.end - self.start]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the core says to a question: found or not, and the quotes (best first)."""
+
+    question: str
+    found: bool
+    quotes: tuple[Quote, ...] = field(default=())
