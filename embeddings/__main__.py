@@ -1,0 +1,7 @@
+"""`python -m embeddings`: the Sanad command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,248 @@
+"""The index folder: FAISS vectors, a BM25 index and the passage table, with a manifest.
+
+    index/
+      manifest.json   format, model, dimension, chunking, article checksums, file hashes
+      vectors.faiss   one L2-normalised vector per passage (inner product = cosine)
+      bm25/           bm25s index over stemmed, folded passage terms
+      passages.json   passage offsets into the articles
+
+Writes are atomic: the folder is written beside the old one and swapped in. Loading
+checks the manifest against the articles, model and chunking it is asked for (stale),
+and every file against its hash (corrupt, naming the file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .lexical import Analyzer
+from .model import Encoder
+from .passages import Chunking, build_passages
+from .types import Article, Passage, Span
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+PASSAGES = "passages.json"
+BM25_DIR = "bm25"
+REBUILD_HINT = "rebuild it with: python -m embeddings build"
+
+
+@dataclass(frozen=True)
+class IndexKey:
+    """What an index was built from; an index built from anything else is stale."""
+
+    model: str
+    dim: int
+    chunking: Chunking
+    articles: tuple[tuple[str, str], ...]  # (article id, text checksum), in index order
+
+    @classmethod
+    def of(cls, encoder: Encoder, chunking: Chunking, articles: Sequence[Article]) -> IndexKey:
+        return cls(encoder.name, encoder.dim, chunking, tuple((a.id, a.checksum) for a in articles))
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model,
+            "dim": self.dim,
+            "chunking": asdict(self.chunking),
+            "articles": [{"id": i, "checksum": c} for i, c in self.articles],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> IndexKey:
+        return cls(
+            model=data["model"],
+            dim=int(data["dim"]),
+            chunking=Chunking(**data["chunking"]),
+            articles=tuple((a["id"], a["checksum"]) for a in data["articles"]),
+        )
+
+
+class SearchIndex:
+    """Dense and lexical search over the passages of a set of articles."""
+
+    def __init__(self, key: IndexKey, passages: list[Passage], vectors: faiss.Index, bm25: bm25s.BM25) -> None:
+        self.key = key
+        self.passages = passages
+        self._vectors = vectors
+        self._bm25 = bm25
+        self._doc_freq = np.diff(np.asarray(bm25.scores["indptr"]))
+        self._vocab: dict[str, int] = bm25.vocab_dict
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def dense_search(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` passages nearest the query vector: (ids, cosines), best first."""
+        scores, ids = self._vectors.search(query.reshape(1, -1), min(n, len(self)))
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def dense_scores(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Cosine of the query with the given passages."""
+        if len(ids) == 0:
+            return np.zeros(0, dtype=np.float32)
+        vectors = self._vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return vectors @ query.reshape(-1)
+
+    def lexical_scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the query terms (0 where none occurs)."""
+        known = [t for t in terms if t in self._vocab]
+        if not known:
+            return np.zeros(len(self), dtype=np.float32)
+        return self._bm25.get_scores(known)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term over the passages. A term no passage
+        holds gets the highest value: it is what the question asks about and the
+        articles lack, which is exactly what abstention must weigh."""
+        column = self._vocab.get(term)
+        seen = column is not None and column < len(self._doc_freq)
+        df, n = (float(self._doc_freq[column]) if seen else 0.0), float(len(self))
+        return float(np.log1p((n - df + 0.5) / (df + 0.5)))
+
+
+def build_index(
+    articles: Sequence[Article],
+    encoder: Encoder,
+    analyzer: Analyzer,
+    chunking: Chunking,
+    progress: bool = False,
+) -> SearchIndex:
+    """Cut the articles into passages and index them densely and lexically."""
+    texts = {a.id: a.text for a in articles}
+    passages = build_passages(articles, chunking)
+    passage_texts = [texts[p.article_id][p.start : p.end] for p in passages]
+    vectors = encoder.encode_passages(passage_texts, progress=progress)
+    dense = faiss.IndexFlatIP(encoder.dim)
+    if len(vectors):
+        dense.add(vectors)
+    lexical = bm25s.BM25()
+    lexical.index([analyzer.terms(t) for t in passage_texts], show_progress=False)
+    return SearchIndex(IndexKey.of(encoder, chunking, articles), passages, dense, lexical)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def _passages_json(passages: list[Passage]) -> list:
+    return [[p.article_id, p.paragraph, p.start, p.end, [[s.start, s.end] for s in p.sentences]] for p in passages]
+
+
+def save_index(index: SearchIndex, folder: Path) -> None:
+    """Write the index to `folder` atomically (readers see the old or the new one)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-new-", dir=folder.parent))
+    try:
+        faiss.write_index(index._vectors, str(work / VECTORS))
+        index._bm25.save(str(work / BM25_DIR), show_progress=False)
+        (work / PASSAGES).write_text(json.dumps(_passages_json(index.passages)), encoding="utf-8")
+        files = {str(p.relative_to(work)): _sha256(p) for p in _data_files(work)}
+        manifest = {"format": FORMAT, **index.key.to_json(), "passages": len(index), "files": files}
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        _swap_in(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _swap_in(new: Path, folder: Path) -> None:
+    old = None
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
+        folder.rename(old / folder.name)
+    new.rename(folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _read_manifest(folder: Path) -> dict:
+    path = folder / MANIFEST
+    if not path.is_file():
+        if folder.is_dir() and any(folder.iterdir()):
+            raise IndexCorruptError(f"{path} is missing, so the index in {folder} cannot be trusted; {REBUILD_HINT}")
+        raise IndexMissingError(f"no index in {folder} yet; build it with: python -m embeddings build")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            raise IndexStaleError(f"{path} is of index format {manifest.get('format')}, not {FORMAT}; {REBUILD_HINT}")
+        IndexKey.from_json(manifest)
+        dict(manifest["files"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexCorruptError(f"{path} is damaged ({type(exc).__name__}); {REBUILD_HINT}") from exc
+    return manifest
+
+
+def _check_files(folder: Path, files: dict[str, str]) -> None:
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorruptError(f"{path} is missing from the index; {REBUILD_HINT}")
+        if _sha256(path) != digest:
+            raise IndexCorruptError(f"{path} is corrupt (its checksum does not match the manifest); {REBUILD_HINT}")
+
+
+def _stale_reason(found: IndexKey, wanted: IndexKey) -> str | None:
+    if found.model != wanted.model or found.dim != wanted.dim:
+        return f"it was built with the model {found.model!r}, and the model now is {wanted.model!r}"
+    if found.chunking != wanted.chunking:
+        return f"it was built with chunking {found.chunking}, and the chunking now is {wanted.chunking}"
+    if found.articles != wanted.articles:
+        before, now = dict(found.articles), dict(wanted.articles)
+        changed = sorted(set(before) ^ set(now) | {i for i in before.keys() & now.keys() if before[i] != now[i]})
+        return f"the articles changed since it was built ({', '.join(changed) or 'order'})"
+    return None
+
+
+def load_index(folder: Path, wanted: IndexKey) -> SearchIndex:
+    """Load and check the index in `folder`; raise if it is missing, stale or corrupt."""
+    manifest = _read_manifest(folder)
+    found = IndexKey.from_json(manifest)
+    reason = _stale_reason(found, wanted)
+    if reason:
+        raise IndexStaleError(f"the index in {folder} is out of date: {reason}; {REBUILD_HINT}")
+    _check_files(folder, manifest["files"])
+    try:
+        vectors = faiss.read_index(str(folder / VECTORS))
+    except RuntimeError as exc:
+        raise IndexCorruptError(f"{folder / VECTORS} cannot be read by FAISS; {REBUILD_HINT}") from exc
+    try:
+        bm25 = bm25s.BM25.load(str(folder / BM25_DIR), show_progress=False)
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"{folder / BM25_DIR} cannot be read by bm25s; {REBUILD_HINT}") from exc
+    passages = _read_passages(folder / PASSAGES)
+    if len(passages) != vectors.ntotal or len(passages) != manifest.get("passages"):
+        raise IndexCorruptError(f"{folder / PASSAGES} does not match {folder / VECTORS}; {REBUILD_HINT}")
+    return SearchIndex(found, passages, vectors, bm25)
+
+
+def _read_passages(path: Path) -> list[Passage]:
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            Passage(i, str(aid), int(par), int(s), int(e), tuple(Span(int(a), int(b)) for a, b in sents))
+            for i, (aid, par, s, e, sents) in enumerate(rows)
+        ]
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} is damaged ({type(exc).__name__}); {REBUILD_HINT}") from exc
