@@ -1,0 +1,158 @@
+"""Turning a fetched page or an uploaded file into an article's title and text.
+
+HTML goes through trafilatura: the main text without navigation, footer or comments, and the
+title from its metadata, else the page's <title>. Plain text and markdown are kept as they
+are (markdown's title is its first `# ` heading). In every case the text comes out with one
+paragraph per line, as the core splits paragraphs on newlines, and it must be mostly Arabic
+or Latin letters.
+
+Refusals are `ExtractError` with a stable `reason`: "empty", "not_text", "file_type",
+"too_large". Extracting a big page is CPU work: the bot runs it in a thread.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Literal
+
+import lxml.etree
+import lxml.html
+import trafilatura
+
+from .errors import ArticleError
+from .fetch import FetchedPage, FetchPolicy, Kind, decode_body
+
+ExtractReason = Literal["empty", "not_text", "file_type", "too_large"]
+DOCUMENT_KINDS: dict[str, Kind] = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
+MIN_LETTER_SHARE = 0.5  # of the characters that are not spaces
+TITLE_CHARS = 80  # a title taken from the first line is cut there
+_MEDIA_TYPES: dict[Kind, str] = {"html": "text/html", "text": "text/plain", "markdown": "text/markdown"}
+_ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+_LATIN_BLOCKS = ((0x0041, 0x024F), (0x1E00, 0x1EFF))
+
+
+class ExtractError(ArticleError):
+    """A page or file holds no usable article text; `reason` is a stable code for translations."""
+
+    def __init__(self, source: str, reason: ExtractReason, detail: str) -> None:
+        self.source, self.reason, self.detail = source, reason, detail
+        super().__init__(f"Cannot use {source} as an article: {detail}")
+
+
+@dataclass(frozen=True)
+class ExtractedArticle:
+    """An article's title and its text, one paragraph per line."""
+
+    title: str
+    text: str
+
+
+def extract_article(
+    page_or_text: FetchedPage | str, *, kind: Kind | None = None, source: str | None = None
+) -> ExtractedArticle:
+    """The title and text of a fetched page, or of a decoded string of the given `kind`.
+
+    For a `FetchedPage`, `kind` and `source` default to the page's own; for a string both
+    are required (`source` names it in error messages). Raises ExtractError when the text
+    is empty or not mostly Arabic or Latin letters.
+    """
+    if isinstance(page_or_text, FetchedPage):
+        kind, source = kind or page_or_text.kind, source or page_or_text.url
+        raw = page_or_text.text
+    else:
+        raw = page_or_text
+    if kind not in _MEDIA_TYPES or source is None:
+        raise ValueError(f"extract_article needs kind= one of {sorted(_MEDIA_TYPES)} (got {kind!r}) and source=")
+    title, body = _title_and_body(raw, kind)
+    text = one_paragraph_per_line(body)
+    check_letters(text, source)
+    return ExtractedArticle(title=" ".join(title.split()) or _first_line(text), text=text)
+
+
+def decode_document(data: bytes, filename: str, *, max_bytes: int = FetchPolicy.max_bytes) -> ExtractedArticle:
+    """The article in an uploaded .txt, .md or .html file, decoded as a fetched page would be."""
+    suffix = PurePath(filename).suffix.lower()
+    kind = DOCUMENT_KINDS.get(suffix)
+    if kind is None:
+        found = f"a {suffix} file" if suffix else "a file without extension"
+        raise ExtractError(filename, "file_type", f"only .txt, .md and .html files can be added, not {found}.")
+    if len(data) > max_bytes:
+        raise ExtractError(filename, "too_large", f"it has {len(data):,} bytes, more than the {max_bytes:,} we read.")
+    text = decode_body(data, _MEDIA_TYPES[kind])
+    return extract_article(text, kind=kind, source=filename)
+
+
+def one_paragraph_per_line(text: str) -> str:
+    """`text` with each line stripped, runs of spaces made one space, and blank lines dropped."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def check_letters(text: str, source: str) -> None:
+    """Refuse an empty text, or one whose visible characters are mostly not Arabic or Latin letters."""
+    if not text.strip():
+        raise ExtractError(source, "empty", "no article text was found in it.")
+    share = letter_share(text)
+    if share < MIN_LETTER_SHARE:
+        detail = (
+            f"only {share:.0%} of its characters are Arabic or Latin letters, "
+            f"and an article needs at least {MIN_LETTER_SHARE:.0%}."
+        )
+        raise ExtractError(source, "not_text", detail)
+
+
+def letter_share(text: str) -> float:
+    """The share of the characters that are not spaces which are Arabic or Latin letters."""
+    visible = [ch for ch in text if not ch.isspace()]
+    if not visible:
+        return 0.0
+    return sum(map(_is_letter, visible)) / len(visible)
+
+
+def _is_letter(ch: str) -> bool:
+    code = ord(ch)
+    if any(low <= code <= high for low, high in _ARABIC_BLOCKS):
+        return ch.isalpha() or unicodedata.category(ch) == "Mn"  # letters and harakat
+    return ch.isalpha() and any(low <= code <= high for low, high in _LATIN_BLOCKS)
+
+
+def _title_and_body(raw: str, kind: Kind) -> tuple[str, str]:
+    if kind == "html":
+        return _html(raw)
+    if kind == "markdown":
+        return _markdown_title(raw), raw
+    return "", raw
+
+
+def _html(html: str) -> tuple[str, str]:
+    """Title and main text of an HTML page, by trafilatura."""
+    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    if document is None:
+        return _html_title(html), ""
+    return document.title or _html_title(html), document.text or ""
+
+
+def _html_title(html: str) -> str:
+    try:
+        return lxml.html.document_fromstring(html).findtext(".//title") or ""
+    except (lxml.etree.ParserError, ValueError):
+        return ""
+
+
+def _markdown_title(text: str) -> str:
+    for line in text.splitlines():
+        if line.lstrip().startswith("# "):
+            return line.lstrip()[2:].strip(" #")
+    return ""
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0][:TITLE_CHARS].strip()
