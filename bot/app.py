@@ -1,0 +1,173 @@
+"""The Telegram application: settings in, handlers wired, engine opened before polling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from embeddings import Engine, SanadError, Settings, read_environment
+
+from . import handlers, messages
+from .context import BotData, SanadContext
+from .redact import configure_logging
+from .settings import BotSettings
+
+logger = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS = 30  # long-poll: Telegram holds getUpdates open until an update or this
+RATE_LIMIT_RETRIES = 3  # resend after a 429, waiting the retry_after Telegram asks for
+BOOTSTRAP_RETRIES = 3  # getMe / deleteWebhook attempts at start before giving up
+DEFAULT_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY)  # edits and the rest: not asked for, not needed
+
+EngineOpener = Callable[[], Engine]
+
+
+def build_application(settings: BotSettings, open_engine: EngineOpener) -> Application:
+    """The bot, wired but not started; `open_engine` runs in post_init, before polling."""
+
+    async def post_init(application: Application) -> None:
+        await _open_resources(application, open_engine)
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,
+            )
+        )
+        .context_types(ContextTypes(context=SanadContext, bot_data=BotData))
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .post_init(post_init)
+        .post_shutdown(_close_resources)
+        .build()
+    )
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: Application) -> None:
+    new = filters.UpdateType.MESSAGE  # edited messages are left alone
+    application.add_handler(CommandHandler(["start", "help"], handlers.show_help, filters=new))
+    application.add_handler(CommandHandler("sources", handlers.list_sources, filters=new))
+    application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    written = filters.TEXT | filters.CAPTION
+    application.add_handler(MessageHandler(new & written & ~filters.COMMAND, handlers.answer_message))
+    application.add_handler(MessageHandler(new & filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command))
+    not_written = ~filters.TEXT & ~filters.CAPTION & ~filters.StatusUpdate.ALL
+    application.add_handler(MessageHandler(new & not_written, handlers.explain_text_only))
+    application.add_handler(CallbackQueryHandler(handlers.dismiss_callback))
+    application.add_error_handler(handlers.report_error)
+
+
+async def _open_resources(application: Application, open_engine: EngineOpener) -> None:
+    data: BotData = application.bot_data
+    # The engine is thread-safe and its work is mostly torch, which releases the GIL: one thread
+    # per core (at least two) keeps every core busy without making questions queue behind each other.
+    workers = max(2, os.cpu_count() or 2)
+    data.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanad-ask")
+    logger.info("Loading the model and the index before polling (this takes a few seconds)")
+    data.engine = await asyncio.get_running_loop().run_in_executor(data.executor, open_engine)
+    await _register_commands(application)
+    logger.info(
+        "Ready: %d article(s) indexed; polling for updates as @%s",
+        len(data.engine.articles),
+        application.bot.username,
+    )
+
+
+async def _register_commands(application: Application) -> None:
+    commands = [BotCommand(name, description) for name, description in messages.COMMANDS]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as exc:  # the menu is a convenience; the commands work without it
+        logger.warning("Could not register the command menu (setMyCommands): %s", exc)
+
+
+async def _close_resources(application: Application) -> None:
+    data: BotData = application.bot_data
+    if data.executor is not None:
+        data.executor.shutdown(wait=False, cancel_futures=True)
+    data.engine, data.executor = None, None
+
+
+def run_polling(application: Application, stop_signals: Sequence[int] | None = DEFAULT_STOP_SIGNALS) -> None:
+    """Initialise, open the engine, then long-poll until a stop signal (None: only `stop_running`)."""
+    application.run_polling(
+        poll_interval=0,
+        timeout=POLL_TIMEOUT_SECONDS,
+        bootstrap_retries=BOOTSTRAP_RETRIES,
+        allowed_updates=UPDATE_TYPES,
+        stop_signals=stop_signals,
+    )
+
+
+def _read_settings() -> tuple[BotSettings, Settings]:
+    """Both settings objects; raises SanadError naming every problem found in either."""
+    env = read_environment()
+    problems: list[str] = []
+    bot_settings = core_settings = None
+    try:
+        bot_settings = BotSettings.from_env(env)
+    except SanadError as exc:
+        problems.append(str(exc))
+    try:
+        core_settings = Settings.from_env(env)
+    except SanadError as exc:
+        problems.append(str(exc))
+    if bot_settings is None or core_settings is None:
+        raise SanadError("\n".join(problems))
+    return bot_settings, core_settings
+
+
+def main() -> int:
+    """Run the bot until stopped; the exit code says how it ended (2: fix the settings)."""
+    try:
+        bot_settings, core_settings = _read_settings()
+    except SanadError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(secrets=[bot_settings.token])
+    application = build_application(bot_settings, partial(Engine.open, core_settings, log=logger.info))
+    try:
+        run_polling(application)
+    except InvalidToken:
+        logger.error("Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather into .env")
+        return 2
+    except SanadError as exc:
+        logger.error("%s", exc)
+        return 1
+    except TelegramError as exc:
+        logger.error("Cannot reach the Bot API at %s: %s", bot_settings.api_base_url, exc)
+        return 1
+    except Exception:
+        logger.exception("The bot stopped on an unexpected error")  # through the redacting handler
+        return 1
+    return 0

@@ -1,0 +1,255 @@
+"""Answers and article lists as Telegram HTML messages: pure functions, no I/O.
+
+A reply is built as sections of blocks of styled runs, then packed into messages whose
+visible text (what Telegram counts after parsing the HTML, in UTF-16 code units) fits the
+limit. Messages break between sections; a section too long for a message of its own is cut
+at a sentence, else a word, boundary, its tags closed before the cut and reopened after it,
+and every continuation starts with an Arabic label so that Telegram lays it out right to left.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from embeddings import Answer, Article, Quote
+
+from . import messages
+
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's visible text, in UTF-16 code units
+_MIN_LIMIT = 100
+_BLOCK_GAP = "\n"
+_SECTION_GAP = "\n\n"
+_SENTENCE_END = re.compile(r"[.!?؟…؛;:\n]+[\"'»)\]]*\s+")
+_SPACE = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A stretch of text with one style."""
+
+    text: str
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A line or a quoted passage, made of runs."""
+
+    runs: tuple[_Run, ...]
+    quote: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(run.text for run in self.runs)
+
+
+@dataclass(frozen=True)
+class _Section:
+    """Blocks kept in one message when they fit; `continued` heads a piece of it that does not."""
+
+    blocks: tuple[_Block, ...]
+    continued: _Block
+
+
+def utf16_length(text: str) -> int:
+    """Length of `text` as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def to_plain(message: str) -> str:
+    """The visible text of one of our HTML messages: tags dropped, entities unescaped."""
+    return html.unescape(_TAG.sub("", message))
+
+
+def render_answer(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Telegram HTML messages for an answer: the answering sentence, then each cited passage."""
+    _check_limit(limit)
+    if not answer.found or not answer.quotes:
+        return [messages.NOT_FOUND]
+    sections = [_answer_section(answer.quotes[0])]
+    sections += [_source_section(number, quote) for number, quote in enumerate(answer.quotes, start=1)]
+    return _render(sections, limit)
+
+
+def render_sources(articles: Sequence[Article], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Telegram HTML messages listing the indexed articles with their titles and sources."""
+    _check_limit(limit)
+    if not articles:
+        return [messages.NO_ARTICLES]
+    heading = _Block((_Run(f"{messages.ARTICLES_LABEL} ({len(articles)}):", bold=True),))
+    sections = [_Section((heading,), heading)]
+    sections += [_article_section(number, article) for number, article in enumerate(articles, start=1)]
+    return _render(sections, limit)
+
+
+def _check_limit(limit: int) -> None:
+    if limit < _MIN_LIMIT:
+        raise ValueError(f"limit={limit} is too small for a message; use at least {_MIN_LIMIT}")
+
+
+def _answer_section(quote: Quote) -> _Section:
+    label = f"{messages.ANSWER_LABEL}: "
+    block = _Block((_Run(label), _Run(f"«{quote.highlight_text}»", bold=True), _Run(" [1]")))
+    return _Section((block,), _Block((_Run(f"{messages.ANSWER_LABEL} ({messages.CONTINUED_LABEL}):"),)))
+
+
+def _source_section(number: int, quote: Quote) -> _Section:
+    heading = _Block(
+        (
+            _Run(f"{messages.SOURCE_LABEL} [{number}]: "),
+            _Run(quote.title, bold=True),
+            _Run(f" — {messages.PARAGRAPH_LABEL} {quote.paragraph}"),
+        )
+    )
+    continued = _Block((_Run(f"{messages.SOURCE_LABEL} [{number}] ({messages.CONTINUED_LABEL}):"),))
+    return _Section((heading, _passage_block(quote)), continued)
+
+
+def _passage_block(quote: Quote) -> _Block:
+    """The passage verbatim, its answering sentence in bold."""
+    start = min(max(quote.highlight.start - quote.start, 0), len(quote.text))
+    end = min(max(quote.highlight.end - quote.start, start), len(quote.text))
+    runs = (_Run(quote.text[:start]), _Run(quote.text[start:end], bold=True), _Run(quote.text[end:]))
+    return _Block(tuple(run for run in runs if run.text), quote=True)
+
+
+def _article_section(number: int, article: Article) -> _Section:
+    runs = [_Run(f"{messages.ARTICLE_LABEL} {number}: "), _Run(article.title, bold=True)]
+    if article.source:
+        runs.append(_Run(f" — {article.source}"))
+    continued = _Block((_Run(f"{messages.ARTICLE_LABEL} {number} ({messages.CONTINUED_LABEL}):"),))
+    return _Section((_Block(tuple(runs)),), continued)
+
+
+def _render(sections: list[_Section], limit: int) -> list[str]:
+    return [_message_html(message) for message in _pack(sections, limit)]
+
+
+# --- packing -------------------------------------------------------------------------------
+
+
+def _block_length(block: _Block) -> int:
+    return sum(utf16_length(run.text) for run in block.runs)
+
+
+def _blocks_length(blocks: Sequence[_Block]) -> int:
+    if not blocks:
+        return 0
+    return sum(map(_block_length, blocks)) + len(_BLOCK_GAP) * (len(blocks) - 1)
+
+
+def _message_length(sections: Sequence[_Section]) -> int:
+    if not sections:
+        return 0
+    gaps = len(_SECTION_GAP) * (len(sections) - 1)
+    return sum(_blocks_length(section.blocks) for section in sections) + gaps
+
+
+def _pack(sections: Sequence[_Section], limit: int) -> list[list[_Section]]:
+    """Sections grouped into messages; a section is cut only if it cannot fit a message alone."""
+    packed: list[list[_Section]] = []
+    current: list[_Section] = []
+    for section in sections:
+        if _message_length([*current, section]) <= limit:
+            current.append(section)
+            continue
+        if current:
+            packed.append(current)
+        pieces = [section] if _message_length([section]) <= limit else _cut_section(section, limit)
+        packed.extend([piece] for piece in pieces[:-1])
+        current = [pieces[-1]]
+    if current:
+        packed.append(current)
+    return packed
+
+
+def _cut_section(section: _Section, limit: int) -> list[_Section]:
+    """Pieces of a section, each fitting a message; all but the first start with `continued`."""
+    pieces: list[list[_Block]] = []
+    current: list[_Block] = []
+    fresh = [section.continued]
+    for block in section.blocks:
+        if _blocks_length([*current, block]) <= limit:
+            current.append(block)
+            continue
+        if current != fresh and _blocks_length([*fresh, block]) <= limit:
+            pieces.append(current)
+            current = [*fresh, block]
+            continue
+        rest = block
+        while _blocks_length([*current, rest]) > limit:
+            room = limit - _blocks_length(current) - (len(_BLOCK_GAP) if current else 0)
+            if room < limit // 4 and current != fresh:
+                pieces.append(current)  # too little room left to be worth filling
+                current = list(fresh)
+                continue
+            head, rest = _cut_block(rest, room)
+            pieces.append([*current, head])
+            current = list(fresh)
+        current.append(rest)
+    pieces.append(current)
+    return [_Section(tuple(blocks), section.continued) for blocks in pieces if blocks]
+
+
+def _cut_block(block: _Block, room: int) -> tuple[_Block, _Block]:
+    """Split a block so that the head's visible text fits `room` UTF-16 units."""
+    text = block.text
+    cut = _cut_point(text, room)
+    return _slice_block(block, 0, cut), _slice_block(block, cut, len(text))
+
+
+def _cut_point(text: str, room: int) -> int:
+    """Where to cut `text` (a code point index): a sentence end, else a space, else anywhere."""
+    fits = _fitting_prefix(text, room)
+    floor = fits // 3
+    for pattern in (_SENTENCE_END, _SPACE):
+        ends = [match.end() for match in pattern.finditer(text, 0, fits) if match.end() <= fits]
+        if ends and ends[-1] > floor and ends[-1] < len(text):
+            return ends[-1]
+    cut = fits
+    while cut > 1 and unicodedata.combining(text[cut]):
+        cut -= 1  # keep a letter with its diacritics
+    return cut
+
+
+def _fitting_prefix(text: str, room: int) -> int:
+    """The largest number of code points of `text` whose UTF-16 length is at most `room`."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > room:
+            return max(index, 1)
+    return len(text)
+
+
+def _slice_block(block: _Block, start: int, end: int) -> _Block:
+    runs: list[_Run] = []
+    offset = 0
+    for run in block.runs:
+        lo, hi = max(start, offset), min(end, offset + len(run.text))
+        if lo < hi:
+            runs.append(_Run(run.text[lo - offset : hi - offset], run.bold))
+        offset += len(run.text)
+    return _Block(tuple(runs), block.quote)
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+def _message_html(sections: Sequence[_Section]) -> str:
+    return _SECTION_GAP.join(_BLOCK_GAP.join(map(_block_html, section.blocks)) for section in sections)
+
+
+def _block_html(block: _Block) -> str:
+    inner = "".join(_run_html(run) for run in block.runs)
+    return f"<blockquote expandable>{inner}</blockquote>" if block.quote else inner
+
+
+def _run_html(run: _Run) -> str:
+    text = html.escape(run.text, quote=False)
+    return f"<b>{text}</b>" if run.bold else text

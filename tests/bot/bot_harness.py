@@ -1,0 +1,94 @@
+"""Helpers of the bot tests: paths, dev questions, the RTL check, and a bot run in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from fake_telegram import FakeTelegram
+from telegram.ext import Application
+
+from bot.app import build_application, run_polling
+from bot.redact import quiet_http_libraries
+from bot.settings import BotSettings
+from embeddings import Engine
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"
+DEV_QUESTIONS = PROJECT_ROOT.parent / "shared/eval/seed_dev_questions.jsonl"
+TOKEN = "123456789:TEST-token_for_the_fake_server_0123456"
+
+
+@dataclass(frozen=True)
+class DevQuestion:
+    """A question about the shipped article and a piece of text a correct quote contains."""
+
+    q: str
+    must: str
+
+
+def read_dev_questions() -> list[DevQuestion]:
+    """The 12 dev questions (shared/eval/seed_dev_questions.jsonl)."""
+    lines = DEV_QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [DevQuestion(**json.loads(line)) for line in lines if line.strip()]
+
+
+def first_strong_direction(text: str) -> str | None:
+    """The bidi class (L, R or AL) of the first strongly directional character, if any."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("L", "R", "AL"):
+            return direction
+    return None
+
+
+def is_rtl(text: str) -> bool:
+    """True when Telegram would lay `text` out right to left (first strong character is RTL)."""
+    return first_strong_direction(text) in ("R", "AL")
+
+
+class BotThread:
+    """A real Application long-polling a fake server from its own thread and event loop."""
+
+    def __init__(self, application: Application, fake: FakeTelegram) -> None:
+        self.application = application
+        self.fake = fake
+        self.error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="bot", daemon=True)
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        try:
+            run_polling(self.application, stop_signals=None)
+        except Exception as exc:  # noqa: BLE001 - handed to the test thread by start() / stop()
+            self.error = exc
+
+    def start(self, timeout: float = 120.0) -> BotThread:
+        """Start, and return once the bot polls for updates (post_init has run)."""
+        self._thread.start()
+        self.fake.wait_until(lambda: self.fake.calls("getUpdates") or self.error, timeout, "the bot to start polling")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def stop(self) -> None:
+        """Ask the application to stop, as a signal would, and wait for it."""
+        if self._loop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self.application.stop_running)
+        self._thread.join(timeout=30)
+        assert not self._thread.is_alive(), "the bot did not stop within 30 s"
+        if self.error is not None:
+            raise self.error
+
+
+def start_bot(fake: FakeTelegram, engine: Engine) -> BotThread:
+    """Run the bot against `fake`, answering with `engine`."""
+    quiet_http_libraries()
+    settings = BotSettings(token=fake.token, api_base_url=fake.url)
+    return BotThread(build_application(settings, lambda: engine), fake).start()

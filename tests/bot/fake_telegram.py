@@ -1,0 +1,560 @@
+"""A small Bot API server for end-to-end tests, run in a thread on 127.0.0.1.
+
+It speaks the HTTP interface the bot uses (getMe, getUpdates with long polling,
+sendMessage, sendChatAction, setMyCommands, answerCallbackQuery, deleteWebhook) and checks
+messages the way Telegram does: HTML entities are parsed (unknown or unbalanced tags, a bare
+`<` or `&` are refused with "Bad Request: can't parse entities: ..."), the visible text must
+not be empty and must fit 4,096 UTF-16 code units. Tests play the users (`send_text`, ...),
+read what the bot sent (`sent`, `wait_for_messages`), and inject failures (`fail_next`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+MESSAGE_LIMIT = 4096
+BOT_ID = 7000001
+BOT_USERNAME = "sanad_test_bot"
+_JSON_FIELDS = {"reply_parameters", "commands", "allowed_updates", "link_preview_options", "reply_markup", "scope"}
+_INT_FIELDS = {"chat_id", "offset", "limit", "timeout", "message_id", "reply_to_message_id"}
+_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "tg-emoji": "custom_emoji",
+    "blockquote": "blockquote",
+}
+_TAGS = set(_ENTITY_TYPES)
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]*))?)*)\s*>")
+_ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
+_MENTION_RE = re.compile(r"@[A-Za-z0-9_]{5,32}")
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
+
+
+class ParseError(ValueError):
+    """The text is not HTML Telegram accepts; the message is Telegram's wording."""
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, the way Telegram counts."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram's HTML parse: the visible text and its entities (offsets in UTF-16 units)."""
+    plain: list[str] = []
+    units = 0
+    stack: list[tuple[str, int, str]] = []  # tag, start offset, attributes
+    entities: list[dict[str, Any]] = []
+    pos = 0
+    while pos < len(text):
+        char = text[pos]
+        if char == "<":
+            match = _TAG_RE.match(text, pos)
+            byte_offset = len(text[:pos].encode("utf-8"))
+            if match is None:
+                raise ParseError(f"Can't parse entities: unexpected end of name token at byte offset {byte_offset}")
+            closing, name, attributes = match.group(1), match.group(2).lower(), match.group(3)
+            if closing:
+                if not stack:
+                    raise ParseError(f"Can't parse entities: unexpected end tag at byte offset {byte_offset}")
+                open_name, start, open_attributes = stack.pop()
+                if open_name != name:
+                    raise ParseError(
+                        f"Can't parse entities: unmatched end tag at byte offset {byte_offset}, "
+                        f'expected "</{open_name}>", found "</{name}>"'
+                    )
+                kind = _ENTITY_TYPES[name]
+                if name == "blockquote" and "expandable" in open_attributes:
+                    kind = "expandable_blockquote"
+                if units > start:
+                    entities.append({"type": kind, "offset": start, "length": units - start})
+            else:
+                if name not in _TAGS:
+                    raise ParseError(
+                        f'Can\'t parse entities: unsupported start tag "{name}" at byte offset {byte_offset}'
+                    )
+                if name == "blockquote" and any(tag == "blockquote" for tag, _, _ in stack):
+                    raise ParseError("Can't parse entities: blockquote entities can't be nested")
+                stack.append((name, units, attributes))
+            pos = match.end()
+            continue
+        if char == "&":
+            match = _ENTITY_RE.match(text, pos)
+            value = _entity_value(match) if match else None
+            if value is None:
+                offset = len(text[:pos].encode("utf-8"))
+                raise ParseError(f"Can't parse entities: character '&' is reserved at byte offset {offset}")
+            plain.append(value)
+            units += utf16_length(value)
+            pos = match.end()
+            continue
+        plain.append(char)
+        units += utf16_length(char)
+        pos += 1
+    if stack:
+        raise ParseError(f"Can't parse entities: can't find end tag corresponding to start tag \"{stack[-1][0]}\"")
+    return "".join(plain), entities
+
+
+def _entity_value(match: re.Match[str]) -> str | None:
+    decimal, hexadecimal, name = match.groups()
+    if name is not None:
+        return _NAMED_ENTITIES.get(name)
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None
+
+
+@dataclass
+class Sent:
+    """A message the bot sent, as Telegram stored it."""
+
+    message_id: int
+    chat_id: int
+    text: str  # what the bot sent (HTML when parse_mode is HTML)
+    parse_mode: str | None
+    plain: str  # the visible text after parsing
+    entities: list[dict[str, Any]]
+    reply_to: int | None
+    at: float  # time.monotonic() when it was accepted
+
+    def entity_texts(self, *kinds: str) -> list[str]:
+        """The visible text under each entity of the given types."""
+        encoded = self.plain.encode("utf-16-le")
+        return [
+            encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+            for e in self.entities
+            if e["type"] in kinds
+        ]
+
+    @property
+    def quotes(self) -> list[str]:
+        """The text of every blockquote."""
+        return self.entity_texts("blockquote", "expandable_blockquote")
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class _Failure:
+    method: str
+    status: int
+    description: str
+    parameters: dict[str, Any] | None
+    when: Callable[[dict[str, Any]], bool] | None
+    remaining: int
+
+
+@dataclass
+class _State:
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    failures: list[_Failure] = field(default_factory=list)
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    stopping: bool = False
+
+
+class FakeTelegram:
+    """The fake Bot API server; use as a context manager, or `start()` / `stop()`."""
+
+    def __init__(
+        self, token: str, username: str = BOT_USERNAME, bot_id: int = BOT_ID, max_poll_seconds: float = 1.0
+    ) -> None:
+        self.token = token
+        self.max_poll_seconds = max_poll_seconds  # hold long polls at most this long (tests stay brisk)
+        self.bot_user = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Sanad",
+            "username": username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self._state = _State()
+        self._changed = threading.Condition()
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wake every waiting long poll."""
+        with self._changed:
+            self._state.stopping = True
+            self._changed.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Root URL, the value for TELEGRAM_API_BASE_URL."""
+        assert self._server is not None, "start() the server first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # --- the users' side -----------------------------------------------------------------
+
+    def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        reply_to: Sent | None = None,
+    ) -> dict[str, Any]:
+        """A user writes `text` in a chat (negative ids are supergroups); returns the message."""
+        message = self._new_message(chat_id, user_id, reply_to)
+        message["text"] = text
+        entities = _user_entities(text)
+        if entities:
+            message["entities"] = entities
+        self._push({"message": message})
+        return message
+
+    def send_other(
+        self, chat_id: int, content: dict[str, Any], *, user_id: int | None = None, reply_to: Sent | None = None
+    ) -> dict[str, Any]:
+        """A user sends a non-text message, e.g. {"sticker": {...}}; returns the message."""
+        message = self._new_message(chat_id, user_id, reply_to)
+        message.update(content)
+        self._push({"message": message})
+        return message
+
+    def edit_text(self, message: dict[str, Any], text: str) -> None:
+        """A user edits an earlier message."""
+        edited = dict(message, text=text, edit_date=int(time.time()))
+        edited.pop("entities", None)
+        if entities := _user_entities(text):
+            edited["entities"] = entities
+        self._push({"edited_message": edited})
+
+    def press_button(self, chat_id: int, data: str, *, user_id: int | None = None) -> str:
+        """A user presses an inline button carrying `data`; returns the callback query id."""
+        query_id = f"cq{next(self._update_ids)}"
+        user = _user(user_id or abs(chat_id))
+        message = {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "from": self.bot_user,
+            "text": "زر",
+        }
+        self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "chat_instance": str(chat_id),
+                    "data": data,
+                    "message": message,
+                }
+            }
+        )
+        return query_id
+
+    def _new_message(self, chat_id: int, user_id: int | None, reply_to: Sent | None) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "from": _user(user_id or abs(chat_id)),
+        }
+        if reply_to is not None:
+            with self._changed:
+                message["reply_to_message"] = self._state.messages[(reply_to.chat_id, reply_to.message_id)]
+        return message
+
+    def _push(self, update: dict[str, Any]) -> None:
+        with self._changed:
+            self._state.updates.append({"update_id": next(self._update_ids), **update})
+            self._changed.notify_all()
+
+    # --- what the bot did ----------------------------------------------------------------
+
+    @property
+    def sent(self) -> list[Sent]:
+        """Every message the bot sent, in order."""
+        with self._changed:
+            return list(self._state.sent)
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Every request the bot made (successful or not), optionally of one method."""
+        with self._changed:
+            return [call for call in self._state.calls if method is None or call.method == method]
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        """Messages the bot sent to one chat."""
+        return [sent for sent in self.sent if sent.chat_id == chat_id]
+
+    def wait_for_messages(self, chat_id: int, count: int = 1, timeout: float = 30.0, settle: float = 0.3) -> list[Sent]:
+        """Wait until the bot has sent `count` messages to a chat, then a little more for stragglers."""
+        self.wait_until(lambda: len(self.messages_to(chat_id)) >= count, timeout, f"{count} message(s) to {chat_id}")
+        time.sleep(settle)
+        return self.messages_to(chat_id)
+
+    def wait_until(self, condition: Callable[[], object], timeout: float, what: str = "condition") -> None:
+        """Block until `condition()` is truthy (re-checked on every request) or fail."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    methods = [c.method for c in self._state.calls][-20:]
+                    raise AssertionError(f"timed out after {timeout} s waiting for {what}; last calls: {methods}")
+                self._changed.wait(min(left, 0.1))
+
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        parameters: dict[str, Any] | None = None,
+        times: int = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` (that satisfy `when`) with an error."""
+        with self._changed:
+            self._state.failures.append(_Failure(method, status, description, parameters, when, times))
+
+    def pending_failures(self) -> int:
+        """How many injected failures have not happened yet."""
+        with self._changed:
+            return sum(f.remaining for f in self._state.failures)
+
+    # --- the server's side ---------------------------------------------------------------
+
+    def handle(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API request: (HTTP status, JSON body)."""
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            if path.startswith("/bot"):
+                return 401, _error(401, "Unauthorized")
+            return 404, _error(404, "Not Found")
+        method = path[len(prefix) :]
+        with self._changed:
+            self._state.calls.append(Call(method, params, time.monotonic()))
+            self._changed.notify_all()
+            failure = self._take_failure(method, params, path)
+        if failure is not None:
+            return failure
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        action = getattr(self, f"_api_{method}", None)
+        if action is None:
+            return 404, _error(404, "Not Found: method not found")
+        try:
+            return 200, {"ok": True, "result": action(params)}
+        except _ApiError as exc:
+            return exc.status, _error(exc.status, exc.description)
+
+    def _take_failure(self, method: str, params: dict[str, Any], path: str) -> tuple[int, dict[str, Any]] | None:
+        for failure in self._state.failures:
+            if failure.method == method and failure.remaining > 0 and (failure.when is None or failure.when(params)):
+                failure.remaining -= 1
+                body = _error(failure.status, failure.description.replace("{path}", path))
+                if failure.parameters:
+                    body["parameters"] = failure.parameters
+                return failure.status, body
+        return None
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = params.get("offset", 0)
+        timeout = min(float(params.get("timeout", 0) or 0), self.max_poll_seconds)
+        limit = params.get("limit", 100) or 100
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            self._state.updates = [u for u in self._state.updates if u["update_id"] >= offset]
+            while not self._state.updates and not self._state.stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+            return self._state.updates[:limit]
+
+    def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.bot_user
+
+    def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        for command in params.get("commands", []):
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]) or not 1 <= len(command["description"]) <= 256:
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        return True
+
+    def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+        if params.get("action") not in {"typing", "upload_photo", "record_voice", "upload_document"}:
+            raise _ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        if not params.get("callback_query_id"):
+            raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        return True
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("text", "")
+        parse_mode = params.get("parse_mode") or None
+        plain, entities = text, []
+        if parse_mode is not None and parse_mode.upper() == "HTML":
+            try:
+                plain, entities = parse_html(text)
+            except ParseError as exc:
+                raise _ApiError(400, f"Bad Request: {exc}".replace("Bad Request: C", "Bad Request: c", 1)) from exc
+        elif parse_mode is not None:
+            raise _ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in this fake")
+        if not plain.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if utf16_length(plain) > MESSAGE_LIMIT:
+            raise _ApiError(400, "Bad Request: message is too long")
+        chat_id = params["chat_id"]
+        reply = params.get("reply_parameters") or {}
+        message_id = next(self._message_ids)
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "from": self.bot_user,
+            "text": plain,
+        }
+        if entities:
+            message["entities"] = entities
+        with self._changed:
+            self._state.messages[(chat_id, message_id)] = message
+            self._state.sent.append(
+                Sent(message_id, chat_id, text, parse_mode, plain, entities, reply.get("message_id"), time.monotonic())
+            )
+            self._changed.notify_all()
+        return message
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+def _error(status: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": status, "description": description}
+
+
+def _chat(chat_id: int) -> dict[str, Any]:
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
+    return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
+
+
+def _user(user_id: int) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}", "language_code": "ar"}
+
+
+def _user_entities(text: str) -> list[dict[str, Any]]:
+    """The entities Telegram's clients attach: a leading /command and @mentions."""
+    entities = []
+    command = _COMMAND_RE.match(text)
+    if command:
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(command.group())})
+    for mention in _MENTION_RE.finditer(text):
+        if command and mention.start() < command.end():
+            continue
+        start = utf16_length(text[: mention.start()])
+        entities.append({"type": "mention", "offset": start, "length": utf16_length(mention.group())})
+    return entities
+
+
+def _decode_params(raw: dict[str, str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _JSON_FIELDS:
+            params[key] = json.loads(value)
+        elif key in _INT_FIELDS and re.fullmatch(r"-?\d+", value):
+            params[key] = int(value)
+        else:
+            params[key] = value
+    return params
+
+
+def _handler_for(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self._respond(*fake.handle(urlsplit(self.path).path, self._params()))
+
+        def do_GET(self) -> None:
+            self._respond(
+                *fake.handle(urlsplit(self.path).path, _decode_params(dict(parse_qsl(urlsplit(self.path).query))))
+            )
+
+        def _params(self) -> dict[str, Any]:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+            if not body:
+                return {}
+            if self.headers.get("Content-Type", "").startswith("application/json"):
+                return json.loads(body)
+            return _decode_params(dict(parse_qsl(body, keep_blank_values=True)))
+
+        def _respond(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            # the bot may give up on a long poll (stopping); Telegram does not mind either
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Silent: request lines hold the token."""
+
+    return Handler

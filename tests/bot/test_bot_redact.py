@@ -1,0 +1,41 @@
+"""bot.redact: the token never reaches a log line, an argument or a traceback."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+
+from bot.redact import REDACTED, RedactFilter
+
+SECRET = "123456:SECRET-token-value_abcdefghijklmnop"
+
+
+def _log_through_filter(emit: Callable[[logging.Logger], None]) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactFilter([SECRET]))
+    logger = logging.getLogger("tests.redact")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_secret_in_message_and_arguments_is_redacted() -> None:
+    out = _log_through_filter(lambda log: log.warning("GET /bot%s/getMe failed (%s)", SECRET, f"url={SECRET}"))
+    assert SECRET not in out and out.count(REDACTED) == 2
+
+
+def test_secret_in_traceback_is_redacted() -> None:
+    def emit(log: logging.Logger) -> None:
+        try:
+            raise RuntimeError(f"The token `{SECRET}` was rejected by the server.")
+        except RuntimeError:
+            log.exception("start failed")
+
+    out = _log_through_filter(emit)
+    assert "RuntimeError" in out and SECRET not in out and REDACTED in out

@@ -1,0 +1,181 @@
+"""bot.render: Answer -> Telegram HTML messages that parse, fit and read right to left."""
+
+from __future__ import annotations
+
+import pytest
+from bot_harness import is_rtl
+from fake_telegram import parse_html, utf16_length
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import messages
+from bot.render import MESSAGE_LIMIT, render_answer, render_sources, to_plain
+from embeddings import Answer, Article, Quote, Scores, Span
+
+ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوية"
+HARAKAT = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"
+_SCORES = Scores(fused=0.5, dense=0.9, lexical=3.0)
+
+
+def make_quote(
+    text: str, highlight: tuple[int, int] | None = None, *, title: str = "عنوان", paragraph: int = 1, start: int = 100
+) -> Quote:
+    """A quote of `text` at article offset `start`, its highlight given relative to the text."""
+    lo, hi = highlight if highlight is not None else (0, len(text))
+    return Quote(
+        article_id="a",
+        title=title,
+        source="src",
+        paragraph=paragraph,
+        start=start,
+        end=start + len(text),
+        text=text,
+        highlight=Span(start + lo, start + hi),
+        scores=_SCORES,
+    )
+
+
+def parsed(messages_html: list[str]) -> list[tuple[str, list[dict]]]:
+    """Parse each message as Telegram would (raises on invalid HTML)."""
+    return [parse_html(html) for html in messages_html]
+
+
+def blockquote_texts(messages_html: list[str]) -> list[str]:
+    out = []
+    for plain, entities in parsed(messages_html):
+        encoded = plain.encode("utf-16-le")
+        for e in entities:
+            if e["type"] == "expandable_blockquote":
+                out.append(encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"))
+    return out
+
+
+def test_answer_starts_with_the_answering_sentence_quoted_and_cited() -> None:
+    quote = make_quote("جملة أولى. وزير الدفاع هو سيرجي شويجو. جملة أخيرة.", (11, 38), title="خبر", paragraph=4)
+    [html] = render_answer(Answer("من الوزير؟", True, (quote,)))
+    plain, _ = parse_html(html)
+    assert plain.startswith("الجواب: «وزير الدفاع هو سيرجي شويجو.» [1]")
+    assert "المصدر [1]: خبر — الفقرة 4" in plain
+    assert blockquote_texts([html]) == [quote.text]
+    assert "<blockquote expandable>جملة أولى. <b>وزير الدفاع هو سيرجي شويجو.</b> جملة أخيرة.</blockquote>" in html
+
+
+def test_every_quote_is_cited_in_order() -> None:
+    quotes = tuple(make_quote(f"نص رقم {n}.", paragraph=n) for n in (3, 1, 7))
+    [html] = render_answer(Answer("سؤال", True, quotes))
+    plain = to_plain(html)
+    positions = [plain.index(f"المصدر [{i}]: عنوان — الفقرة {p}") for i, p in ((1, 3), (2, 1), (3, 7))]
+    assert positions == sorted(positions)
+    assert blockquote_texts([html]) == [q.text for q in quotes]
+
+
+def test_not_found_quotes_nothing_and_suggests_sources() -> None:
+    [html] = render_answer(Answer("ما عاصمة فرنسا؟", False, ()))
+    assert html == messages.NOT_FOUND
+    assert "<blockquote" not in html and "/sources" in html
+
+
+def test_dynamic_text_is_escaped() -> None:
+    nasty = 'نص <b>غامق</b> & </blockquote> <script>x</script> &amp; "q"'
+    quote = make_quote(nasty, (3, 15), title="<i>عنوان</i> & </b>")
+    [html] = render_answer(Answer("س", True, (quote,)))
+    plain, _ = parse_html(html)
+    assert "<script>" not in html
+    assert nasty in plain and "<i>عنوان</i> & </b>" in plain
+
+
+def test_long_answer_is_split_between_passages() -> None:
+    sentence = "هذه جملة طويلة عن الأخبار الروسية والدفاع الجوي. "
+    quotes = tuple(make_quote(sentence * 60, (0, len(sentence)), paragraph=n) for n in (1, 2, 3))  # ~3,000 chars each
+    html_messages = render_answer(Answer("س", True, quotes))
+    assert len(html_messages) == 3
+    for number, html in enumerate(html_messages, start=1):
+        plain, _ = parse_html(html)
+        assert utf16_length(plain) <= MESSAGE_LIMIT
+        assert f"المصدر [{number}]:" in plain  # each passage whole, with its heading
+    assert blockquote_texts(html_messages) == [q.text for q in quotes]
+
+
+def test_passage_too_long_for_one_message_is_cut_at_sentences_and_reopened() -> None:
+    sentence = "جملة من المقال تتحدث عن البنية التحتية للطاقة والنقل! "
+    text = sentence * 200  # ~11,000 chars
+    html_messages = render_answer(Answer("س", True, (make_quote(text, (len(sentence), 2 * len(sentence))),)))
+    assert len(html_messages) >= 3
+    pieces = blockquote_texts(html_messages)
+    assert "".join(pieces) == text
+    assert all(piece.endswith("! ") for piece in pieces)  # cut after a sentence, not inside one
+    assert to_plain(html_messages[0]).startswith("الجواب: «")
+    assert to_plain(html_messages[1]).startswith("المصدر [1]: عنوان — الفقرة 1\n")  # heading with the first piece
+    for html in html_messages[2:]:
+        assert to_plain(html).startswith("المصدر [1] (تابع):")
+
+
+def test_sources_list_titles_and_sources() -> None:
+    articles = [Article("a", "عنوان <أول>", "https://example.com/?a=1&b=2", "نص"), Article("b", "ثانٍ", "", "نص")]
+    [html] = render_sources(articles)
+    plain, _ = parse_html(html)
+    assert "المقال 1: عنوان <أول> — https://example.com/?a=1&b=2" in plain
+    assert "المقال 2: ثانٍ" in plain
+
+
+def test_many_sources_are_split_and_every_message_reads_right_to_left() -> None:
+    articles = [Article(str(i), f"Title {i} " + "x" * 200, f"https://example.com/{i}", "t") for i in range(100)]
+    html_messages = render_sources(articles)
+    assert len(html_messages) > 1
+    for html in html_messages:
+        plain, _ = parse_html(html)
+        assert utf16_length(plain) <= MESSAGE_LIMIT and is_rtl(plain)
+    assert all(f"Title {i} " in "".join(map(to_plain, html_messages)) for i in range(100))
+
+
+def test_limit_below_minimum_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least"):
+        render_answer(Answer("س", False, ()), limit=10)
+
+
+@pytest.mark.parametrize("name", [n for n in dir(messages) if n.isupper() and isinstance(getattr(messages, n), str)])
+def test_fixed_texts_are_valid_html_and_read_right_to_left(name: str) -> None:
+    plain, _ = parse_html(getattr(messages, name))
+    assert is_rtl(plain)
+
+
+# --- properties ------------------------------------------------------------------------------
+
+_ALPHABET = st.sampled_from(
+    [*list(ARABIC + HARAKAT + "abcXYZ019٣ .,!?؟…\n\t<>&\"'/;"), "😀", "𝒜", "&amp;", "</b>", "<b>", "\u200f"]
+)
+_TEXT = st.lists(_ALPHABET, min_size=1, max_size=1500).map("".join)
+
+
+@st.composite
+def quotes(draw: st.DrawFn) -> Quote:
+    text = draw(st.one_of(_TEXT, _TEXT.map(lambda t: t * 7)))
+    lo = draw(st.integers(0, len(text)))
+    hi = draw(st.integers(lo, len(text)))
+    title = draw(st.lists(_ALPHABET, min_size=1, max_size=60).map("".join))
+    return make_quote(text, (lo, hi), title=title, paragraph=draw(st.integers(1, 999)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(quotes(), min_size=1, max_size=4), st.sampled_from([100, 150, 400, 1000, MESSAGE_LIMIT]))
+def test_rendered_messages_parse_fit_and_read_right_to_left(quote_list: list[Quote], limit: int) -> None:
+    html_messages = render_answer(Answer("س", True, tuple(quote_list)), limit=limit)
+    for html in html_messages:
+        plain, _ = parse_html(html)  # balanced, known tags, escaped text
+        assert 0 < utf16_length(plain) <= limit
+        assert plain.strip()
+        assert is_rtl(plain)
+        assert to_plain(html) == plain  # the plain-text fallback shows the same words
+    assert "".join(blockquote_texts(html_messages)) == "".join(q.text for q in quote_list)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_TEXT, _TEXT), min_size=1, max_size=30),
+    st.sampled_from([100, 300, MESSAGE_LIMIT]),
+)
+def test_sources_messages_parse_fit_and_read_right_to_left(pairs: list[tuple[str, str]], limit: int) -> None:
+    articles = [Article(str(i), title, source, "t") for i, (title, source) in enumerate(pairs)]
+    for html in render_sources(articles, limit=limit):
+        plain, _ = parse_html(html)
+        assert 0 < utf16_length(plain) <= limit and is_rtl(plain)
