@@ -11,19 +11,34 @@ from .types import Answer, Article, Passage, Quote, Scores, Span
 
 @dataclass(frozen=True)
 class Abstention:
-    """When to say "not found": the best passage's cosine with the question is below
-    `min_dense`, or below `confident_dense` while it shares less than `min_coverage`
-    of the question's (idf-weighted) terms."""
+    """When to say "not found".
+
+    An Arabic question is answered when the best passage's cosine with it reaches
+    `confident_dense`, or reaches `min_dense` while the passage holds at least
+    `min_coverage` of the question's (idf-weighted) terms. A question in another script
+    shares no terms with an Arabic article, and cross-lingual cosines run lower, so it
+    is answered when the cosine reaches `cross_script_dense`.
+    """
 
     min_dense: float
     confident_dense: float
     min_coverage: float
+    cross_script_dense: float
 
-    def answers(self, dense: float, coverage: float) -> bool:
+    def answers(self, dense: float, coverage: float, same_script: bool = True) -> bool:
         """True when evidence of this strength counts as an answer."""
+        if not same_script:
+            return dense >= self.cross_script_dense
         if dense < self.min_dense:
             return False
         return dense >= self.confident_dense or coverage >= self.min_coverage
+
+
+def is_arabic_script(text: str) -> bool:
+    """True when most letters of `text` are Arabic (or it has no letters at all)."""
+    letters = [c for c in text if c.isalpha()]
+    arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f")
+    return not letters or arabic * 2 >= len(letters)
 
 
 def term_coverage(question_terms: Sequence[str], text_terms: set[str], idf: Callable[[str], float]) -> float:
@@ -107,7 +122,7 @@ def compose_answer(
         top = chosen[0]
         article = articles[top.passage.article_id]
         coverage = term_coverage(question_terms, set(terms_of(article.text[top.passage.start : top.passage.end])), idf)
-        if not abstention.answers(max(h.dense for h in chosen), coverage):
+        if not abstention.answers(max(h.dense for h in chosen), coverage, is_arabic_script(question)):
             return Answer(question=question, found=False)
     quotes = []
     for hit in chosen:
