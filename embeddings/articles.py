@@ -1,5 +1,6 @@
 """Reading articles from disk: a `.txt` file of UTF-8 text, with an optional `.json`
-sidecar of the same name holding its title, source and date added."""
+sidecar of the same name holding its title, source, date added and (since the library
+writes it) the text's checksum, which reading does not need. `library.py` writes them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Command line: `python -m embeddings build | ask | eval`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval`.
 
-The CLI parses, calls the core, formats, and sets the exit code: 0 on success, 2 on a
-mistake the user can fix (the message says how), 130 when interrupted.
+The CLI parses, calls the core, formats, and sets the exit code: 0 on success (adding an
+article already present included), 2 on a mistake the user can fix (one `error: ...` line
+that says how), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from .articles import ARTICLE_SUFFIX, article_files, read_articles
 from .engine import Engine, RetrievalConfig
 from .errors import ArticleError, SanadError
 from .evaluate import evaluate, read_squad
+from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
+from .fetch import FetchPolicy, fetch_url
 from .index import build_index, save_index
 from .lexical import Analyzer
+from .library import Library
 from .model import load_encoder
 from .settings import Settings, read_environment
-from .types import Answer, Quote
+from .types import Answer, Article, Quote
 
 
 def _err(message: str) -> None:
@@ -66,6 +70,95 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _looks_like_url(text: str) -> bool:
+    return "://" in text or text.lower().startswith(("http:", "https:"))
+
+
+def _fetch_article(url: str, settings: Settings) -> tuple[ExtractedArticle, str]:
+    """The article at `url` and the URL it was read from (after redirects)."""
+    _err(f"Fetching {url}…")
+    page = fetch_url(url, FetchPolicy(allow_private=settings.allow_private_urls))
+    return extract_article(page), page.url
+
+
+def _read_document(path: Path) -> tuple[ExtractedArticle, str]:
+    """The article in a .txt, .md or .html file, and its file name (the article's source)."""
+    if not path.is_file():
+        raise ArticleError(f"{path} is not a file; give a .txt, .md or .html file, or an http(s) URL")
+    size, limit = path.stat().st_size, FetchPolicy.max_bytes
+    known = path.suffix.lower() in DOCUMENT_KINDS
+    if known and size > limit:
+        raise ExtractError(path.name, "too_large", f"it has {size:,} bytes, more than the {limit:,} we read.")
+    try:
+        data = path.read_bytes() if known else b""  # an unknown type is refused before reading
+    except OSError as exc:
+        raise ArticleError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return decode_document(data, path.name), path.name
+
+
+def _already(article: Article) -> int:
+    print(f"already present: {article.id} ({article.title})")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Add an article from a URL or a file to the library, and index it."""
+    library = Library(settings.articles_dir)
+    given = args.source
+    if _looks_like_url(given):
+        known = library.find(source=given)
+        if known is not None:
+            return _already(known)
+        extracted, source = _fetch_article(given, settings)
+    else:
+        extracted, source = _read_document(Path(given).expanduser())
+    title = (args.title or "").strip() or extracted.title
+    known = library.find(text=extracted.text, source=source)
+    if known is not None:
+        return _already(known)
+    settings.articles_dir.mkdir(parents=True, exist_ok=True)
+    engine = Engine.open(settings, log=_err, progress=True)
+    article, added = engine.add_article(extracted.text, title, source)
+    if not added:
+        return _already(article)
+    _err(f"Index updated: {len(engine.index)} passages from {len(engine.articles)} article(s)")
+    print(f"added {article.id}: {article.title}")
+    return 0
+
+
+def _article_json(article: Article) -> dict:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "added": article.added,
+        "checksum": article.checksum,
+    }
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the articles of the library: id, date added, title, source."""
+    articles = Library(settings.articles_dir).list()
+    if args.json:
+        print(json.dumps([_article_json(a) for a in articles], ensure_ascii=False, indent=2))
+        return 0
+    if not articles:
+        _err(f"No articles in {settings.articles_dir}; add one with: python -m embeddings add PATH_OR_URL")
+    for article in articles:
+        print("\t".join((article.id, article.added or "-", article.title, article.source)))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove an article from the library and the index."""
+    Library(settings.articles_dir).get(args.id)  # an unknown id fails before the model loads
+    engine = Engine.open(settings, log=_err, progress=True)
+    article = engine.remove_article(args.id)
+    _err(f"Index updated: {len(engine.index)} passages from {len(engine.articles)} article(s)")
+    print(f"removed {article.id}: {article.title}")
+    return 0
+
+
 def _quote_json(quote: Quote) -> dict:
     return {
         "text": quote.text,
@@ -92,7 +185,7 @@ def answer_text(answer: Answer) -> str:
     if not answer.found:
         return (
             "Not found: the articles do not answer this question.\n"
-            "Try other words, or see what the articles cover in data/articles/."
+            "Try other words, or see which articles there are with: python -m embeddings list"
         )
     lines = [f"«{answer.quotes[0].highlight_text}» [1]", ""]
     for n, quote in enumerate(answer.quotes, start=1):
@@ -142,7 +235,17 @@ def parser() -> argparse.ArgumentParser:
         description="Sanad: answer Arabic questions with verbatim, cited quotes from articles.",
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    build = sub.add_parser("build", help="(re)build the index of the articles folder")
+    add = sub.add_parser("add", help="add an article from a web page or a .txt/.md/.html file, and index it")
+    add.add_argument("source", metavar="PATH_OR_URL", help="an http(s) URL, or a .txt, .md or .html file")
+    add.add_argument("--title", help="the article's title (default: the page's or file's own)")
+    add.set_defaults(run=cmd_add)
+    listing = sub.add_parser("list", help="list the articles: id, date added, title, source")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
+    listing.set_defaults(run=cmd_list)
+    remove = sub.add_parser("remove", help="remove an article (by the id `list` shows) and update the index")
+    remove.add_argument("id", metavar="ID", help="the article's id, as `list` prints it")
+    remove.set_defaults(run=cmd_remove)
+    build = sub.add_parser("build", help="rebuild the whole index from the stored articles")
     build.add_argument(
         "articles", nargs="*", metavar="ARTICLE", help="UTF-8 .txt files to add to the articles folder first"
     )

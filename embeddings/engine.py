@@ -1,16 +1,25 @@
-"""The engine: articles, model and index together, answering questions."""
+"""The engine: articles, model and index together, answering questions.
+
+An engine opened on a library (`Engine.open`) can also add and remove articles: the
+library's files and the index folder are updated on disk, then the in-memory state (index
+and articles together, one immutable snapshot) is swapped in one assignment, so a question
+asked meanwhile is answered wholly from the old state or wholly from the new one.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
 
 from .answer import Abstention, compose_answer
-from .articles import article_files, read_articles
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, QuestionError
-from .index import IndexKey, SearchIndex, build_index, load_index, save_index
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, IndexStateError, QuestionError
+from .index import IndexKey, SearchIndex, build_index, load_index, read_index, reusable_articles, save_index
 from .lexical import Analyzer
+from .library import Library
 from .model import Encoder, load_encoder
 from .passages import Chunking
 from .retrieve import Fusion, retrieve
@@ -24,10 +33,10 @@ EXAMPLE_QUESTION = "ما اسم وزير الدفاع الروسي؟"
 
 # Calibrated for the default model (see README, "Abstention"): XQuAD-ar questions asked
 # against the shipped article vs. the dev questions about it.
-DEFAULT_ABSTENTION = Abstention(min_dense=0.75, confident_dense=0.81, min_coverage=0.45)
+DEFAULT_ABSTENTION = Abstention(min_dense=0.75, confident_dense=0.81, min_coverage=0.45, cross_script_dense=0.775)
 # Any other model: cosines are not comparable, so only shared terms decide unless
 # SANAD_ABSTAIN_THRESHOLD gives a cosine floor.
-OTHER_MODEL_ABSTENTION = Abstention(min_dense=-1.0, confident_dense=2.0, min_coverage=0.45)
+OTHER_MODEL_ABSTENTION = Abstention(min_dense=-1.0, confident_dense=2.0, min_coverage=0.45, cross_script_dense=-1.0)
 
 Log = Callable[[str], None]
 
@@ -40,16 +49,29 @@ class RetrievalConfig:
     fusion: Fusion = field(default_factory=Fusion)
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """The index and the articles it was built from, always swapped together."""
+
+    index: SearchIndex
+    articles: Mapping[str, Article]
+
+    @classmethod
+    def of(cls, index: SearchIndex, articles: Sequence[Article]) -> _Snapshot:
+        return cls(index, MappingProxyType({a.id: a for a in articles}))
+
+
 def _abstention_for(settings: Settings) -> Abstention:
     base = DEFAULT_ABSTENTION if settings.model == DEFAULT_MODEL else OTHER_MODEL_ABSTENTION
     if settings.abstain_threshold is None:
         return base
     floor = settings.abstain_threshold
-    return Abstention(floor, max(floor, base.confident_dense), base.min_coverage)
+    return Abstention(floor, max(floor, base.confident_dense), base.min_coverage, floor)
 
 
 class Engine:
-    """Answers questions from the indexed articles. `ask` is safe to call from threads."""
+    """Answers questions from the indexed articles. `ask` is safe to call from threads, also
+    while `add_article` or `remove_article` runs in another (those two take turns)."""
 
     def __init__(
         self,
@@ -61,19 +83,28 @@ class Engine:
         abstention: Abstention | None = DEFAULT_ABSTENTION,
         config: RetrievalConfig = RetrievalConfig(),
         analyzer: Analyzer | None = None,
+        library: Library | None = None,
+        index_dir: Path | None = None,
     ) -> None:
         self.encoder = encoder
-        self.index = index
-        self._articles = {a.id: a for a in articles}
+        self._snapshot = _Snapshot.of(index, articles)
         self.top_k = top_k
         self.abstention = abstention
         self.config = config
         self.analyzer = analyzer or Analyzer()
+        self.library = library
+        self.index_dir = index_dir
+        self._write_lock = threading.Lock()
+
+    @property
+    def index(self) -> SearchIndex:
+        """The current index."""
+        return self._snapshot.index
 
     @property
     def articles(self) -> tuple[Article, ...]:
         """The indexed articles, in index order."""
-        return tuple(self._articles.values())
+        return tuple(self._snapshot.articles.values())
 
     @classmethod
     def from_articles(
@@ -101,9 +132,11 @@ class Engine:
         config: RetrievalConfig = RetrievalConfig(),
     ) -> Engine:
         """Load the model and the index of `settings.articles_dir`, (re)building the
-        index first when it is missing, stale or corrupt (and saying why in `log`)."""
+        index first when it is missing, stale or corrupt (and saying why in `log`); a
+        stale index lends the vectors of the articles that did not change."""
         log = log or logging.getLogger(__name__).info
-        articles = read_articles(article_files(settings.articles_dir))
+        library = Library(settings.articles_dir)
+        articles = library.list()
         encoder = encoder or load_encoder(settings.model, settings.model_cache)
         analyzer = Analyzer()
         key = IndexKey.of(encoder, config.chunking, articles)
@@ -111,7 +144,9 @@ class Engine:
             index = load_index(settings.index_dir, key)
         except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
             log(f"Rebuilding the index: {exc}")
-            index = build_index(articles, encoder, analyzer, config.chunking, progress=progress)
+            previous = _previous_index(settings.index_dir) if isinstance(exc, IndexStaleError) else None
+            _log_reuse(log, previous, encoder, config, articles)
+            index = build_index(articles, encoder, analyzer, config.chunking, progress=progress, previous=previous)
             save_index(index, settings.index_dir)
             log(f"Index built: {len(index)} passages from {len(articles)} article(s) in {settings.index_dir}")
         return cls(
@@ -122,7 +157,50 @@ class Engine:
             abstention=_abstention_for(settings),
             config=config,
             analyzer=analyzer,
+            library=library,
+            index_dir=settings.index_dir,
         )
+
+    def add_article(self, text: str, title: str, source: str) -> tuple[Article, bool]:
+        """Store an article in the library and index it (embedding only it); returns
+        (article, True), or (the stored article, False) when it is already present.
+        Slow (CPU): call it from a worker thread, not an event loop."""
+        library, index_dir = self._storage()
+        with self._write_lock:
+            article, added = library.add(text, title, source)
+            if added:
+                try:
+                    self._reindex(library, index_dir)
+                except BaseException:
+                    library.remove(article.id)
+                    raise
+            return article, added
+
+    def remove_article(self, article_id: str) -> Article:
+        """Delete an article from the library and the index; returns it. An unknown id
+        raises ArticleNotFoundError (its message says how to list the ids)."""
+        library, index_dir = self._storage()
+        with self._write_lock:
+            article = library.remove(article_id)
+            self._reindex(library, index_dir)
+            return article
+
+    def find_article(self, *, text: str | None = None, source: str | None = None) -> Article | None:
+        """The stored article with the same text or source URL, if any (a cheap check before fetching)."""
+        library, _ = self._storage()
+        return library.find(text=text, source=source)
+
+    def _storage(self) -> tuple[Library, Path]:
+        if self.library is None or self.index_dir is None:
+            raise RuntimeError("this engine was built in memory; open it with Engine.open to add or remove articles")
+        return self.library, self.index_dir
+
+    def _reindex(self, library: Library, index_dir: Path) -> None:
+        """Index the library's articles (reusing the current vectors), save, then swap in."""
+        articles = library.list()
+        index = build_index(articles, self.encoder, self.analyzer, self.config.chunking, previous=self._snapshot.index)
+        save_index(index, index_dir)
+        self._snapshot = _Snapshot.of(index, articles)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The answer to `question`: up to `k` verbatim quotes, or "not found"."""
@@ -131,16 +209,34 @@ class Engine:
         if k is not None and k < 1:
             raise QuestionError(f"k={k} must be at least 1")
         text = question.strip()[:MAX_QUESTION_CHARS]
+        state = self._snapshot  # one state for the whole question, even if an article is added meanwhile
         terms = self.analyzer.terms(text)
         query = self.encoder.encode_queries([text])[0]
-        hits = retrieve(self.index, query, terms, self.config.fusion)
+        hits = retrieve(state.index, query, terms, self.config.fusion)
         return compose_answer(
             question=question,
             hits=hits,
-            articles=self._articles,
+            articles=state.articles,
             question_terms=terms,
             terms_of=self.analyzer.terms,
-            idf=self.index.idf,
+            idf=state.index.idf,
             k=k or self.top_k,
             abstention=self.abstention,
         )
+
+
+def _previous_index(folder: Path) -> SearchIndex | None:
+    """The stale index in `folder`, to lend its vectors; None if it cannot be read."""
+    try:
+        return read_index(folder)
+    except IndexStateError:
+        return None
+
+
+def _log_reuse(
+    log: Log, previous: SearchIndex | None, encoder: Encoder, config: RetrievalConfig, articles: Sequence[Article]
+) -> None:
+    reusable = reusable_articles(previous, encoder, config.chunking)
+    kept = sum((a.id, a.checksum) in reusable for a in articles)
+    if kept:
+        log(f"Reusing the vectors of {kept} unchanged article(s); embedding {len(articles) - kept}")

@@ -9,6 +9,11 @@
 Writes are atomic: the folder is written beside the old one and swapped in. Loading
 checks the manifest against the articles, model and chunking it is asked for (stale),
 and every file against its hash (corrupt, naming the file).
+
+Rebuilding is incremental: `build_index(..., previous=index)` takes the vectors of every
+article whose id and checksum the previous index holds, built with the same model and
+chunking, and embeds only the others. BM25 is cheap and is always rebuilt whole. An index
+of no passages (an empty library) has no BM25 folder.
 """
 
 from __future__ import annotations
@@ -71,15 +76,18 @@ class IndexKey:
 
 
 class SearchIndex:
-    """Dense and lexical search over the passages of a set of articles."""
+    """Dense and lexical search over the passages of a set of articles.
 
-    def __init__(self, key: IndexKey, passages: list[Passage], vectors: faiss.Index, bm25: bm25s.BM25) -> None:
+    `bm25` is None when no passage has a single term (for example, no articles at all)."""
+
+    def __init__(self, key: IndexKey, passages: list[Passage], vectors: faiss.Index, bm25: bm25s.BM25 | None) -> None:
         self.key = key
         self.passages = passages
         self._vectors = vectors
         self._bm25 = bm25
-        self._doc_freq = np.diff(np.asarray(bm25.scores["indptr"]))
-        self._vocab: dict[str, int] = bm25.vocab_dict
+        self._doc_freq = np.diff(np.asarray(bm25.scores["indptr"])) if bm25 is not None else np.zeros(0)
+        self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
+        self._rows = rows_by_article(passages)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -100,9 +108,16 @@ class SearchIndex:
     def lexical_scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (0 where none occurs)."""
         known = [t for t in terms if t in self._vocab]
-        if not known:
+        if not known or self._bm25 is None:
             return np.zeros(len(self), dtype=np.float32)
         return self._bm25.get_scores(known)
+
+    def article_vectors(self, article_id: str) -> np.ndarray:
+        """The vectors of one article's passages, in passage order (shape (n, dim))."""
+        ids = self._rows.get(article_id, [])
+        if not ids:
+            return np.zeros((0, self._vectors.d), dtype=np.float32)
+        return self._vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over the passages. A term no passage
@@ -114,24 +129,78 @@ class SearchIndex:
         return float(np.log1p((n - df + 0.5) / (df + 0.5)))
 
 
+def rows_by_article(passages: Sequence[Passage]) -> dict[str, list[int]]:
+    """The passage ids (= rows of the vectors) of each article, in order."""
+    rows: dict[str, list[int]] = {}
+    for passage in passages:
+        rows.setdefault(passage.article_id, []).append(passage.id)
+    return rows
+
+
+def reusable_articles(previous: SearchIndex | None, encoder: Encoder, chunking: Chunking) -> set[tuple[str, str]]:
+    """The (article id, checksum) pairs whose vectors `previous` can lend to an index built
+    with `encoder` and `chunking`: none if it used another model, dimension or chunking."""
+    if previous is None:
+        return set()
+    key = previous.key
+    if (key.model, key.dim, key.chunking) != (encoder.name, encoder.dim, chunking):
+        return set()
+    return set(key.articles)
+
+
 def build_index(
     articles: Sequence[Article],
     encoder: Encoder,
     analyzer: Analyzer,
     chunking: Chunking,
     progress: bool = False,
+    previous: SearchIndex | None = None,
 ) -> SearchIndex:
-    """Cut the articles into passages and index them densely and lexically."""
+    """Cut the articles into passages and index them densely and lexically; the vectors of
+    articles unchanged since `previous` (same id, text, model and chunking) are reused."""
     texts = {a.id: a.text for a in articles}
     passages = build_passages(articles, chunking)
     passage_texts = [texts[p.article_id][p.start : p.end] for p in passages]
-    vectors = encoder.encode_passages(passage_texts, progress=progress)
+    vectors = _passage_vectors(articles, passages, passage_texts, encoder, chunking, previous, progress)
     dense = faiss.IndexFlatIP(encoder.dim)
     if len(vectors):
         dense.add(vectors)
+    return SearchIndex(IndexKey.of(encoder, chunking, articles), passages, dense, _bm25(passage_texts, analyzer))
+
+
+def _passage_vectors(
+    articles: Sequence[Article],
+    passages: list[Passage],
+    passage_texts: list[str],
+    encoder: Encoder,
+    chunking: Chunking,
+    previous: SearchIndex | None,
+    progress: bool,
+) -> np.ndarray:
+    """One vector per passage: borrowed from `previous` where it can, else embedded (in one call)."""
+    vectors = np.zeros((len(passages), encoder.dim), dtype=np.float32)
+    reusable = reusable_articles(previous, encoder, chunking)
+    rows_of = rows_by_article(passages)
+    todo: list[int] = []
+    for article in articles:
+        rows = rows_of.get(article.id, [])
+        borrowed = previous.article_vectors(article.id) if (article.id, article.checksum) in reusable else None
+        if borrowed is not None and len(borrowed) == len(rows):
+            vectors[rows] = borrowed
+        else:
+            todo.extend(rows)
+    if todo:
+        vectors[todo] = encoder.encode_passages([passage_texts[i] for i in todo], progress=progress)
+    return vectors
+
+
+def _bm25(passage_texts: list[str], analyzer: Analyzer) -> bm25s.BM25 | None:
+    corpus = [analyzer.terms(t) for t in passage_texts]
+    if not any(corpus):
+        return None
     lexical = bm25s.BM25()
-    lexical.index([analyzer.terms(t) for t in passage_texts], show_progress=False)
-    return SearchIndex(IndexKey.of(encoder, chunking, articles), passages, dense, lexical)
+    lexical.index(corpus, show_progress=False)
+    return lexical
 
 
 def _sha256(path: Path) -> str:
@@ -156,7 +225,8 @@ def save_index(index: SearchIndex, folder: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-new-", dir=folder.parent))
     try:
         faiss.write_index(index._vectors, str(work / VECTORS))
-        index._bm25.save(str(work / BM25_DIR), show_progress=False)
+        if index._bm25 is not None:
+            index._bm25.save(str(work / BM25_DIR), show_progress=False)
         (work / PASSAGES).write_text(json.dumps(_passages_json(index.passages)), encoding="utf-8")
         files = {str(p.relative_to(work)): _sha256(p) for p in _data_files(work)}
         manifest = {"format": FORMAT, **index.key.to_json(), "passages": len(index), "files": files}
@@ -218,23 +288,36 @@ def _stale_reason(found: IndexKey, wanted: IndexKey) -> str | None:
 def load_index(folder: Path, wanted: IndexKey) -> SearchIndex:
     """Load and check the index in `folder`; raise if it is missing, stale or corrupt."""
     manifest = _read_manifest(folder)
-    found = IndexKey.from_json(manifest)
-    reason = _stale_reason(found, wanted)
+    reason = _stale_reason(IndexKey.from_json(manifest), wanted)
     if reason:
         raise IndexStaleError(f"the index in {folder} is out of date: {reason}; {REBUILD_HINT}")
+    return _read_checked(folder, manifest)
+
+
+def read_index(folder: Path) -> SearchIndex:
+    """The index in `folder` whatever it was built from (to lend its vectors to a rebuild);
+    raises if it is missing, corrupt or of another format."""
+    return _read_checked(folder, _read_manifest(folder))
+
+
+def _read_checked(folder: Path, manifest: dict) -> SearchIndex:
     _check_files(folder, manifest["files"])
     try:
         vectors = faiss.read_index(str(folder / VECTORS))
     except RuntimeError as exc:
         raise IndexCorruptError(f"{folder / VECTORS} cannot be read by FAISS; {REBUILD_HINT}") from exc
-    try:
-        bm25 = bm25s.BM25.load(str(folder / BM25_DIR), show_progress=False)
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{folder / BM25_DIR} cannot be read by bm25s; {REBUILD_HINT}") from exc
+    bm25 = _load_bm25(folder / BM25_DIR) if any(name.startswith(f"{BM25_DIR}/") for name in manifest["files"]) else None
     passages = _read_passages(folder / PASSAGES)
     if len(passages) != vectors.ntotal or len(passages) != manifest.get("passages"):
         raise IndexCorruptError(f"{folder / PASSAGES} does not match {folder / VECTORS}; {REBUILD_HINT}")
-    return SearchIndex(found, passages, vectors, bm25)
+    return SearchIndex(IndexKey.from_json(manifest), passages, vectors, bm25)
+
+
+def _load_bm25(path: Path) -> bm25s.BM25:
+    try:
+        return bm25s.BM25.load(str(path), show_progress=False)
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"{path} cannot be read by bm25s; {REBUILD_HINT}") from exc
 
 
 def _read_passages(path: Path) -> list[Passage]:

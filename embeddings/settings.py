@@ -52,6 +52,21 @@ def _optional_float(env: Mapping[str, str], name: str) -> float | None:
         raise SettingsError(f"{name}={raw!r} is not a number; set it to e.g. 0.5, or remove it from .env") from exc
 
 
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} is neither true nor false; set it to true or false in .env")
+
+
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     raw = env.get(name, "").strip()
     return Path(raw).expanduser() if raw else default
@@ -72,6 +87,7 @@ class Settings:
     model_cache: Path = field(default_factory=_default_cache)
     top_k: int = 3
     abstain_threshold: float | None = None  # None: the model's calibrated value
+    allow_private_urls: bool = False  # fetch articles from loopback, private, link-local... addresses
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -83,4 +99,5 @@ class Settings:
             model_cache=_path(env, "SANAD_MODEL_CACHE", _default_cache()),
             top_k=_positive_int(env, "SANAD_TOP_K", cls.top_k),
             abstain_threshold=_optional_float(env, "SANAD_ABSTAIN_THRESHOLD"),
+            allow_private_urls=_bool(env, "SANAD_ALLOW_PRIVATE_URLS", cls.allow_private_urls),
         )
