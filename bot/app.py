@@ -27,9 +27,11 @@ from telegram.ext import (
 )
 
 from embeddings import Engine, SanadError, Settings, read_environment
+from embeddings.fetch import FetchPolicy
 
 from . import handlers, messages
 from .context import BotData, SanadContext
+from .fetch import new_async_client
 from .redact import configure_logging
 from .settings import BotSettings
 
@@ -44,8 +46,11 @@ UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY)  # edits and the rest: no
 EngineOpener = Callable[[], Engine]
 
 
-def build_application(settings: BotSettings, open_engine: EngineOpener) -> Application:
-    """The bot, wired but not started; `open_engine` runs in post_init, before polling."""
+def build_application(
+    settings: BotSettings, open_engine: EngineOpener, fetch_policy: FetchPolicy | None = None
+) -> Application:
+    """The bot, wired but not started; `open_engine` runs in post_init, before polling.
+    `fetch_policy` limits the pages /add fetches (default: public addresses only)."""
 
     async def post_init(application: Application) -> None:
         await _open_resources(application, open_engine)
@@ -69,6 +74,9 @@ def build_application(settings: BotSettings, open_engine: EngineOpener) -> Appli
         .post_shutdown(_close_resources)
         .build()
     )
+    data: BotData = application.bot_data
+    data.admin_user_ids = settings.admin_user_ids
+    data.fetch_policy = fetch_policy or FetchPolicy()
     _add_handlers(application)
     return application
 
@@ -78,6 +86,9 @@ def _add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler(["start", "help"], handlers.show_help, filters=new))
     application.add_handler(CommandHandler("sources", handlers.list_sources, filters=new))
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    application.add_handler(CommandHandler("add", handlers.add_url, filters=new))
+    application.add_handler(CommandHandler("remove", handlers.remove_article, filters=new))
+    application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.add_document))  # before captions
     written = filters.TEXT | filters.CAPTION
     application.add_handler(MessageHandler(new & written & ~filters.COMMAND, handlers.answer_message))
     application.add_handler(MessageHandler(new & filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command))
@@ -93,6 +104,7 @@ async def _open_resources(application: Application, open_engine: EngineOpener) -
     # per core (at least two) keeps every core busy without making questions queue behind each other.
     workers = max(2, os.cpu_count() or 2)
     data.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanad-ask")
+    data.http = new_async_client()
     logger.info("Loading the model and the index before polling (this takes a few seconds)")
     data.engine = await asyncio.get_running_loop().run_in_executor(data.executor, open_engine)
     await _register_commands(application)
@@ -113,9 +125,11 @@ async def _register_commands(application: Application) -> None:
 
 async def _close_resources(application: Application) -> None:
     data: BotData = application.bot_data
+    if data.http is not None:
+        await data.http.aclose()
     if data.executor is not None:
         data.executor.shutdown(wait=False, cancel_futures=True)
-    data.engine, data.executor = None, None
+    data.engine, data.executor, data.http = None, None, None
 
 
 def run_polling(application: Application, stop_signals: Sequence[int] | None = DEFAULT_STOP_SIGNALS) -> None:
@@ -155,7 +169,8 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(secrets=[bot_settings.token])
-    application = build_application(bot_settings, partial(Engine.open, core_settings, log=logger.info))
+    fetch_policy = FetchPolicy(allow_private=core_settings.allow_private_urls)
+    application = build_application(bot_settings, partial(Engine.open, core_settings, log=logger.info), fetch_policy)
     try:
         run_polling(application)
     except InvalidToken:

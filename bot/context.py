@@ -1,14 +1,22 @@
-"""What the handlers share: the engine and the threads it answers on, opened in post_init."""
+"""What the handlers share: the engine, the threads it works on and the web client, opened in
+post_init; who administers the bot and how pages are fetched, set when the app is built."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
+from telegram import User
 from telegram.ext import CallbackContext, ExtBot
 
 from embeddings import Answer, Article, Engine
+from embeddings.fetch import FetchPolicy
+
+_T = TypeVar("_T")
 
 
 class BotData:
@@ -17,6 +25,9 @@ class BotData:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.executor: ThreadPoolExecutor | None = None
+        self.http: httpx.AsyncClient | None = None  # fetches the pages of /add
+        self.admin_user_ids: frozenset[int] = frozenset()
+        self.fetch_policy: FetchPolicy = FetchPolicy()
 
 
 class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -35,7 +46,15 @@ class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         """The indexed articles."""
         return self.engine.articles
 
+    def is_admin(self, user: User | None) -> bool:
+        """True if `user` may add and remove articles (ADMIN_USER_IDS)."""
+        return user is not None and user.id in self.bot_data.admin_user_ids
+
     async def ask(self, question: str) -> Answer:
         """The engine's answer, computed on the application's worker threads."""
+        return await self.run(self.engine.ask, question)
+
+    async def run(self, work: Callable[..., _T], *args: object, **kwargs: object) -> _T:
+        """`work(*args, **kwargs)` on the application's worker threads (engine work, file I/O)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.bot_data.executor, self.engine.ask, question)
+        return await loop.run_in_executor(self.bot_data.executor, functools.partial(work, *args, **kwargs))

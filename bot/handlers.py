@@ -1,4 +1,5 @@
-"""Telegram callbacks: each reads the update, asks or lists, and sends rendered messages."""
+"""Telegram callbacks: each reads the update, asks, lists or changes the library, and sends
+rendered messages. Adding and removing articles is for admins (ADMIN_USER_IDS) only."""
 
 from __future__ import annotations
 
@@ -6,17 +7,30 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
+from pathlib import PurePath
 from typing import TypeVar
 
-from telegram import Bot, Chat, Message, MessageEntity, Update
+from telegram import Bot, Chat, Document, Message, MessageEntity, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from embeddings import QuestionError
+from embeddings.extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
+from embeddings.fetch import FetchError
+from embeddings.library import ArticleNotFoundError
 
 from . import messages
 from .context import SanadContext
-from .render import render_answer, render_sources, to_plain
+from .fetch import fetch_url_async
+from .render import (
+    render_added,
+    render_answer,
+    render_refusal,
+    render_removed,
+    render_sources,
+    render_unknown_article,
+    to_plain,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +39,13 @@ _T = TypeVar("_T")
 
 
 async def show_help(update: Update, context: SanadContext) -> None:
-    """Explain what the bot does, with an example question."""
-    await _reply(update.effective_message, messages.HELP)
+    """Explain what the bot does, with an example question (and, to admins, their commands)."""
+    admin = context.is_admin(update.effective_user)
+    await _reply(update.effective_message, f"{messages.HELP}\n\n{messages.ADMIN_HELP}" if admin else messages.HELP)
 
 
 async def list_sources(update: Update, context: SanadContext) -> None:
-    """List the indexed articles with their titles and sources."""
+    """List the indexed articles with their ids, titles and sources."""
     for text in render_sources(context.articles):
         await _reply(update.effective_message, text)
 
@@ -67,6 +82,51 @@ async def dismiss_callback(update: Update, context: SanadContext) -> None:
     await update.callback_query.answer()
 
 
+async def add_url(update: Update, context: SanadContext) -> None:
+    """Add the article at the URL written after /add (a title may follow it); admins only."""
+    message = update.effective_message
+    if not await _admin_only(update, context):
+        return
+    if not context.args:
+        await _reply(message, messages.ADD_USAGE)
+        return
+    url, title = context.args[0], " ".join(context.args[1:])
+    await _reply(message, await _while_typing(message.chat, _add_from_url(context, url, title)))
+
+
+async def add_document(update: Update, context: SanadContext) -> None:
+    """Add the article in a .txt, .md or .html file (its caption, if any, is the title); admins only."""
+    message = update.effective_message
+    if message.chat.type != Chat.PRIVATE and not (_mentions(message, context.bot) or _replies_to(message, context.bot)):
+        return  # a file shared in a group, not sent to the bot
+    if not await _admin_only(update, context):
+        return
+    document = message.document
+    refusal = _document_refusal(document, context.bot_data.fetch_policy.max_bytes)
+    if refusal is not None:
+        await _reply(message, refusal)
+        return
+    title = _strip_mention(message.caption or "", context.bot.username)
+    await _reply(message, await _while_typing(message.chat, _add_from_document(context, document, title)))
+
+
+async def remove_article(update: Update, context: SanadContext) -> None:
+    """Remove the article whose id is written after /remove; admins only."""
+    message = update.effective_message
+    if not await _admin_only(update, context):
+        return
+    if not context.args:
+        await _reply(message, messages.REMOVE_USAGE)
+        return
+    try:
+        article = await context.run(context.engine.remove_article, context.args[0])
+    except ArticleNotFoundError:
+        await _reply(message, render_unknown_article(context.args[0]))
+        return
+    logger.info("Admin %s removed article %s", update.effective_user.id, article.id)
+    await _reply(message, render_removed(article))
+
+
 async def report_error(update: object, context: SanadContext) -> None:
     """Log the failure with its traceback, then tell the user, if any, that it went wrong."""
     if not isinstance(update, Update):
@@ -85,6 +145,58 @@ async def report_error(update: object, context: SanadContext) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+async def _admin_only(update: Update, context: SanadContext) -> bool:
+    """True for an admin; anyone else is told, politely, that this is for admins."""
+    if context.is_admin(update.effective_user):
+        return True
+    await _reply(update.effective_message, messages.ADMIN_ONLY)
+    return False
+
+
+async def _add_from_url(context: SanadContext, url: str, title: str) -> str:
+    """Fetch, extract and store the article at `url`; the reply to send."""
+    known = await context.run(context.engine.find_article, source=url)
+    if known is not None:
+        return render_added(known, added=False)
+    data = context.bot_data
+    try:
+        page = await fetch_url_async(url, data.fetch_policy, client=data.http)
+        extracted = await asyncio.to_thread(extract_article, page)
+    except (FetchError, ExtractError) as exc:
+        logger.info("Refused to add %s: %s", url, exc)
+        return render_refusal(exc)
+    return await _store(context, extracted, title, page.url)
+
+
+async def _add_from_document(context: SanadContext, document: Document, title: str) -> str:
+    """Download, decode and store the article in an uploaded file; the reply to send."""
+    name = document.file_name or ""
+    telegram_file = await context.bot.get_file(document.file_id)
+    data = await telegram_file.download_as_bytearray()
+    try:
+        extracted = await asyncio.to_thread(decode_document, bytes(data), name)
+    except ExtractError as exc:
+        logger.info("Refused to add the file %s: %s", name, exc)
+        return render_refusal(exc)
+    return await _store(context, extracted, title, name)
+
+
+async def _store(context: SanadContext, extracted: ExtractedArticle, title: str, source: str) -> str:
+    article, added = await context.run(context.engine.add_article, extracted.text, title or extracted.title, source)
+    if added:
+        logger.info("Added article %s from %s", article.id, source)
+    return render_added(article, added)
+
+
+def _document_refusal(document: Document, max_bytes: int) -> str | None:
+    """The reply refusing a file before it is downloaded (wrong type, too big), or None."""
+    if PurePath(document.file_name or "").suffix.lower() not in DOCUMENT_KINDS:
+        return messages.EXTRACT_REFUSALS["file_type"]
+    if document.file_size is not None and document.file_size > max_bytes:
+        return messages.EXTRACT_REFUSALS["too_large"]
+    return None
 
 
 async def _answer(message: Message, context: SanadContext, question: str) -> None:

@@ -15,11 +15,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from embeddings import Answer, Article, Quote
+from embeddings import Answer, Article, ArticleError, Quote
+from embeddings.extract import ExtractError
+from embeddings.fetch import FetchError
 
 from . import messages
 
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's visible text, in UTF-16 code units
+SHOWN_CHARS = 300  # a title or source inserted in a short reply is cut there
 _MIN_LIMIT = 100
 _BLOCK_GAP = "\n"
 _SECTION_GAP = "\n\n"
@@ -34,6 +37,7 @@ class _Run:
 
     text: str
     bold: bool = False
+    code: bool = False  # monospace: an id Telegram copies with a tap
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,42 @@ def _article_section(number: int, article: Article) -> _Section:
     runs = [_Run(f"{messages.ARTICLE_LABEL} {number}: "), _Run(article.title, bold=True)]
     if article.source:
         runs.append(_Run(f" — {article.source}"))
+    ident = _Block((_Run(f"{messages.ID_LABEL}: "), _Run(article.id, code=True)))
     continued = _Block((_Run(f"{messages.ARTICLE_LABEL} {number} ({messages.CONTINUED_LABEL}):"),))
-    return _Section((_Block(tuple(runs)),), continued)
+    return _Section((_Block(tuple(runs)), ident), continued)
+
+
+def render_added(article: Article, added: bool) -> str:
+    """The reply to an /add or an uploaded file: the article added, or the one already present."""
+    template = messages.ARTICLE_ADDED if added else messages.ARTICLE_PRESENT
+    return template.format(title=_shown(article.title), id=_shown(article.id), source=_shown(article.source))
+
+
+def render_removed(article: Article) -> str:
+    """The reply to /remove: the article removed."""
+    return messages.ARTICLE_REMOVED.format(title=_shown(article.title), id=_shown(article.id))
+
+
+def render_unknown_article(article_id: str) -> str:
+    """The reply to /remove with an id no article has."""
+    return messages.UNKNOWN_ARTICLE.format(id=_shown(article_id))
+
+
+def render_refusal(error: ArticleError) -> str:
+    """Why an article could not be added, in Arabic, by the error's reason code."""
+    if isinstance(error, FetchError):
+        return messages.FETCH_REFUSALS.get(error.reason, messages.ARTICLE_REFUSED)
+    if isinstance(error, ExtractError):
+        return messages.EXTRACT_REFUSALS.get(error.reason, messages.ARTICLE_REFUSED)
+    return messages.ARTICLE_REFUSED
+
+
+def _shown(value: str) -> str:
+    """A value for a template: on one line, cut to SHOWN_CHARS, HTML-escaped."""
+    value = " ".join(value.split())
+    if len(value) > SHOWN_CHARS:
+        value = value[: SHOWN_CHARS - 1] + "…"
+    return html.escape(value, quote=False)
 
 
 def _render(sections: list[_Section], limit: int) -> list[str]:
@@ -233,7 +271,7 @@ def _slice_block(block: _Block, start: int, end: int) -> _Block:
     for run in block.runs:
         lo, hi = max(start, offset), min(end, offset + len(run.text))
         if lo < hi:
-            runs.append(_Run(run.text[lo - offset : hi - offset], run.bold))
+            runs.append(_Run(run.text[lo - offset : hi - offset], run.bold, run.code))
         offset += len(run.text)
     return _Block(tuple(runs), block.quote)
 
@@ -252,4 +290,6 @@ def _block_html(block: _Block) -> str:
 
 def _run_html(run: _Run) -> str:
     text = html.escape(run.text, quote=False)
+    if run.code:
+        text = f"<code>{text}</code>"
     return f"<b>{text}</b>" if run.bold else text

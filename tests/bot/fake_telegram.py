@@ -1,11 +1,13 @@
 """A small Bot API server for end-to-end tests, run in a thread on 127.0.0.1.
 
 It speaks the HTTP interface the bot uses (getMe, getUpdates with long polling,
-sendMessage, sendChatAction, setMyCommands, answerCallbackQuery, deleteWebhook) and checks
+sendMessage, sendChatAction, setMyCommands, answerCallbackQuery, deleteWebhook, getFile and
+the file download route /file/bot<token>/<file_path>) and checks
 messages the way Telegram does: HTML entities are parsed (unknown or unbalanced tags, a bare
 `<` or `&` are refused with "Bad Request: can't parse entities: ..."), the visible text must
 not be empty and must fit 4,096 UTF-16 code units. Tests play the users (`send_text`, ...),
 read what the bot sent (`sent`, `wait_for_messages`), and inject failures (`fail_next`).
+A user sending a file (`send_document`) stores its bytes for getFile and the download.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 MESSAGE_LIMIT = 4096
 BOT_ID = 7000001
@@ -181,6 +184,8 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     failures: list[_Failure] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id -> (file_path, bytes)
+    downloads: list[str] = field(default_factory=list)  # file paths the bot downloaded
     stopping: bool = False
 
 
@@ -267,6 +272,37 @@ class FakeTelegram:
         message.update(content)
         self._push({"message": message})
         return message
+
+    def send_document(
+        self,
+        chat_id: int,
+        file_name: str,
+        data: bytes,
+        *,
+        user_id: int | None = None,
+        caption: str | None = None,
+        file_size: int | None = None,
+        mime_type: str = "text/plain",
+        reply_to: Sent | None = None,
+    ) -> dict[str, Any]:
+        """A user sends a file; `file_size` may claim another size than `data` has. Returns the message."""
+        number = next(self._update_ids)
+        file_id, path = f"doc{number}", f"documents/file_{number}{Path(file_name).suffix}"
+        with self._changed:
+            self._state.files[file_id] = (path, data)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"udoc{number}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(data) if file_size is None else file_size,
+        }
+        content: dict[str, Any] = {"document": document}
+        if caption is not None:
+            content["caption"] = caption
+            if entities := _user_entities(caption):
+                content["caption_entities"] = [e for e in entities if e["type"] == "mention"]
+        return self.send_other(chat_id, content, user_id=user_id, reply_to=reply_to)
 
     def edit_text(self, message: dict[str, Any], text: str) -> None:
         """A user edits an earlier message."""
@@ -365,6 +401,12 @@ class FakeTelegram:
         with self._changed:
             self._state.failures.append(_Failure(method, status, description, parameters, when, times))
 
+    @property
+    def downloads(self) -> list[str]:
+        """The file paths the bot downloaded, in order."""
+        with self._changed:
+            return list(self._state.downloads)
+
     def pending_failures(self) -> int:
         """How many injected failures have not happened yet."""
         with self._changed:
@@ -406,6 +448,19 @@ class FakeTelegram:
                 return failure.status, body
         return None
 
+    def download(self, path: str) -> tuple[int, bytes]:
+        """Answer a file download, /file/bot<token>/<file_path>: (HTTP status, body)."""
+        prefix, path = f"/file/bot{self.token}/", unquote(path)  # httpx sends the token's ':' as %3A
+        if not path.startswith(prefix):
+            return 401, b"Unauthorized"
+        file_path = path[len(prefix) :]
+        with self._changed:
+            found = next((data for p, data in self._state.files.values() if p == file_path), None)
+            if found is not None:
+                self._state.downloads.append(file_path)
+                self._changed.notify_all()
+        return (200, found) if found is not None else (404, b"Not Found")
+
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset", 0)
         timeout = min(float(params.get("timeout", 0) or 0), self.max_poll_seconds)
@@ -441,6 +496,17 @@ class FakeTelegram:
         if not params.get("callback_query_id"):
             raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         return True
+
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params.get("file_id", "")
+        with self._changed:
+            stored = self._state.files.get(file_id)
+        if stored is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path, data = stored
+        if len(data) > 20_000_000:
+            raise _ApiError(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), "file_path": path}
 
     def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         text = params.get("text", "")
@@ -532,6 +598,10 @@ def _handler_for(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
             self._respond(*fake.handle(urlsplit(self.path).path, self._params()))
 
         def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            if path.startswith("/file/"):
+                self._respond_bytes(*fake.download(path))
+                return
             self._respond(
                 *fake.handle(urlsplit(self.path).path, _decode_params(dict(parse_qsl(urlsplit(self.path).query))))
             )
@@ -551,6 +621,14 @@ def _handler_for(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             # the bot may give up on a long poll (stopping); Telegram does not mind either
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
+
+        def _respond_bytes(self, status: int, data: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
 

@@ -1,0 +1,304 @@
+"""Growing the library from Telegram: /add, uploaded files, /remove and /sources, end to end.
+
+The real bot and engine (real model) over a temporary copy of the library, pages from a real
+HTTP server on 127.0.0.1, files through the fake Bot API's getFile and download route.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from typing import get_args
+
+import numpy as np
+import pytest
+from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, read_dev_questions
+from fake_telegram import BOT_USERNAME, FakeTelegram, Sent, parse_html
+
+from bot import messages
+from bot.app import build_application
+from bot.redact import quiet_http_libraries
+from bot.render import to_plain
+from bot.settings import BotSettings
+from embeddings import Engine, Settings
+from embeddings.extract import ExtractReason
+from embeddings.fetch import FetchPolicy, FetchReason
+from tests.fetch_server import TITLE, FetchTestServer, serve
+
+ADMIN, USER = 4242, 777
+SEED_ID = "putin-cis-critical-infrastructure.ar"
+SATELLITE = PROJECT_ROOT / "tests" / "data" / "weather-satellite.ar.txt"
+MINISTER = next(d for d in read_dev_questions() if "وزير الدفاع" in d.q)
+WATER_QUESTION = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر الجديدة؟"
+SATELLITE_QUESTION = "كم تبلغ كلفة مشروع القمر الصناعي؟"
+SHORT_ARTICLE = (
+    "# مهرجان الكتاب في المدينة القديمة\n\n"
+    "افتتح محافظ المدينة مساء السبت الدورة العاشرة من مهرجان الكتاب في ساحة المدينة القديمة.\n\n"
+    "ويشارك في المهرجان مئتا دار نشر من اثنتي عشرة دولة، ويستمر عشرة أيام.\n"
+).encode()
+
+
+class RecordingEncoder:
+    """The real encoder, counting the passages it is asked to embed."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim  # type: ignore[attr-defined]
+        self.embedded: list[str] = []
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.encode_queries(texts)  # type: ignore[attr-defined]
+
+    def encode_passages(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
+        self.embedded.extend(texts)
+        return self.inner.encode_passages(texts, progress=progress, batch_size=batch_size)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[FetchTestServer]:
+    with serve() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def library_settings(tmp_path_factory: pytest.TempPathFactory, engine_settings: Settings, engine: Engine) -> Settings:
+    """A copy of the library, and of the session's index of it (`engine` built it): nothing is embedded twice."""
+    folder = tmp_path_factory.mktemp("library")
+    shutil.copytree(ARTICLES_DIR, folder / "articles")
+    shutil.copytree(engine_settings.index_dir, folder / "index")
+    return Settings(
+        articles_dir=folder / "articles", index_dir=folder / "index", model_cache=engine_settings.model_cache
+    )
+
+
+@pytest.fixture(scope="module")
+def library_engine(library_settings: Settings, engine: Engine) -> Engine:
+    return Engine.open(library_settings, encoder=engine.encoder)
+
+
+def _start(token: str, engine: Engine, policy: FetchPolicy) -> tuple[FakeTelegram, BotThread]:
+    quiet_http_libraries()
+    fake = FakeTelegram(token).start()
+    settings = BotSettings(token=token, api_base_url=fake.url, admin_user_ids=frozenset({ADMIN}))
+    return fake, BotThread(build_application(settings, lambda: engine, policy), fake).start()
+
+
+@pytest.fixture(scope="module")
+def bot(library_engine: Engine, pages: FetchTestServer) -> Iterator[FakeTelegram]:
+    """A bot allowed to fetch from 127.0.0.1 (the test pages), with one admin."""
+    fake, thread = _start(
+        "111222333:library-bot_token_for_the_fake_server", library_engine, FetchPolicy(allow_private=True)
+    )
+    yield fake
+    thread.stop()
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def strict_bot(library_engine: Engine) -> Iterator[FakeTelegram]:
+    """A bot with the default policy: public addresses only."""
+    fake, thread = _start("444555666:strict-bot_token_for_the_fake_server_", library_engine, FetchPolicy())
+    yield fake
+    thread.stop()
+    fake.stop()
+
+
+def exchange(fake: FakeTelegram, chat: int, send: Callable[[], object], count: int = 1) -> list[Sent]:
+    """Do `send` (a user's message) and return the bot's replies to that chat."""
+    before = len(fake.messages_to(chat))
+    send()
+    replies = fake.wait_for_messages(chat, before + count, timeout=60)[before:]
+    assert replies and all(sent.parse_mode == "HTML" and is_rtl(sent.plain) for sent in replies)
+    return replies
+
+
+def say(fake: FakeTelegram, chat: int, text: str, user_id: int | None = None) -> list[Sent]:
+    return exchange(fake, chat, lambda: fake.send_text(chat, text, user_id=user_id))
+
+
+def plain(replies: list[Sent]) -> str:
+    return "\n".join(sent.plain for sent in replies)
+
+
+def article_from(engine: Engine, source: str) -> object:
+    [article] = [a for a in engine.articles if a.source == source]
+    return article
+
+
+# --- texts ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "reasons"),
+    [(messages.FETCH_REFUSALS, FetchReason), (messages.EXTRACT_REFUSALS, ExtractReason)],
+    ids=["fetch", "extract"],
+)
+def test_every_refusal_reason_has_an_arabic_text(table: dict[str, str], reasons: object) -> None:
+    assert set(table) == set(get_args(reasons))
+    for text in table.values():
+        shown, _ = parse_html(text)
+        assert is_rtl(shown) and shown.startswith(to_plain(messages.REFUSED_PREFIX))
+
+
+# --- who may change the library ----------------------------------------------------------------
+
+
+def test_non_admins_are_refused_politely(bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer) -> None:
+    before = library_engine.articles
+    for text in (f"/add {pages.base_url}/article", f"/remove {SEED_ID}", "/add", "/remove"):
+        [reply] = say(bot, USER, text)
+        assert reply.plain == to_plain(messages.ADMIN_ONLY), text
+    [reply] = exchange(bot, USER, lambda: bot.send_document(USER, "satellite.txt", SATELLITE.read_bytes()))
+    assert reply.plain == to_plain(messages.ADMIN_ONLY)
+    assert library_engine.articles == before and bot.calls("getFile") == [] and bot.downloads == []
+
+
+def test_help_lists_the_admin_commands_to_admins_only(bot: FakeTelegram) -> None:
+    [admin_help] = say(bot, ADMIN, "/help")
+    [user_help] = say(bot, USER, "/help")
+    assert "/add" in admin_help.plain and "/remove" in admin_help.plain
+    assert user_help.plain == to_plain(messages.HELP) and "/remove" not in user_help.plain
+
+
+# --- adding --------------------------------------------------------------------------------------
+
+
+def test_admin_adds_a_page_and_its_answers_cite_it(
+    bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer
+) -> None:
+    url = f"{pages.base_url}/article"
+    [reply] = say(bot, ADMIN, f"/add {url}")
+    article = article_from(library_engine, url)
+    assert reply.plain.startswith("أضفت المقال: ") and article.title in reply.plain and article.id in reply.plain
+    assert reply.entity_texts("code") == [article.id] and TITLE in article.title
+    answer = plain(say(bot, 5001, WATER_QUESTION))
+    assert "مئة وخمسين ألف متر مكعب" in answer and f"المصدر [1]: {article.title}" in answer
+    sources = plain(say(bot, 5001, "/sources"))
+    assert article.id in sources and article.title in sources and url in sources and SEED_ID in sources
+
+
+def test_the_same_page_again_is_already_present(
+    bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer
+) -> None:
+    url = f"{pages.base_url}/article"
+    if not any(a.source == url for a in library_engine.articles):
+        say(bot, ADMIN, f"/add {url}")
+    count = len(library_engine.articles)
+    for again in (url, f"{pages.base_url}/chain/2"):  # the same URL; a redirect to the same text
+        [reply] = say(bot, ADMIN, f"/add {again}")
+        assert reply.plain.startswith("هذا المقال موجود من قبل"), again
+    assert len(library_engine.articles) == count
+
+
+def test_admin_uploads_a_file_and_its_answers_cite_it(bot: FakeTelegram, library_engine: Engine) -> None:
+    [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, SATELLITE.name, SATELLITE.read_bytes()))
+    article = article_from(library_engine, SATELLITE.name)
+    assert reply.plain.startswith("أضفت المقال: ") and article.id in reply.plain
+    assert bot.downloads and bot.calls("getFile")
+    answer = plain(say(bot, 5002, SATELLITE_QUESTION))
+    assert "خمسة وأربعين مليون دولار" in answer and f"المصدر [1]: {article.title}" in answer
+    copy = SATELLITE.read_bytes().replace(b"\n", b"\n\n")
+    [again] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "copy.md", copy, caption="نسخة"))
+    assert again.plain.startswith("هذا المقال موجود من قبل") and article.id in again.plain
+
+
+def test_seed_answers_still_hold_after_adding(bot: FakeTelegram, library_engine: Engine) -> None:
+    assert len(library_engine.articles) >= 3
+    replies = say(bot, 5003, MINISTER.q)
+    seed_title = next(a.title for a in library_engine.articles if a.id == SEED_ID)
+    assert "سيرجي شويجو" in plain(replies) and f"المصدر [1]: {seed_title}" in plain(replies)
+    top3 = library_engine.ask(MINISTER.q).quotes[:3]
+    assert any("سيرجي شويجو" in q.text and q.article_id == SEED_ID for q in top3)
+
+
+def test_caption_is_the_title_and_group_files_need_the_bot(bot: FakeTelegram, library_engine: Engine) -> None:
+    group = -(10**12 + 4242)
+    bot.send_document(group, "festival.md", SHORT_ARTICLE, user_id=ADMIN)  # shared in the group, not for the bot
+    caption = f"@{BOT_USERNAME} مهرجان"
+    replies = exchange(
+        bot, group, lambda: bot.send_document(group, "festival.md", SHORT_ARTICLE, user_id=ADMIN, caption=caption)
+    )
+    article = article_from(library_engine, "festival.md")
+    assert len(replies) == 1 and article.title == "مهرجان" and article.id in replies[0].plain
+    assert len(bot.messages_to(group)) == 1
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+def test_private_address_is_refused_by_default(strict_bot: FakeTelegram, pages: FetchTestServer) -> None:
+    [reply] = say(strict_bot, ADMIN, f"/add {pages.base_url}/plain")
+    assert reply.plain == to_plain(messages.FETCH_REFUSALS["private_address"])
+    assert "SANAD_ALLOW_PRIVATE_URLS=true" in reply.entity_texts("code")
+
+
+@pytest.mark.parametrize(
+    ("target", "text"),
+    [
+        ("/pdf", messages.FETCH_REFUSALS["content_type"]),
+        ("/busy", messages.FETCH_REFUSALS["http_status"]),
+        ("/digits", messages.EXTRACT_REFUSALS["not_text"]),
+        ("ftp://127.0.0.1/a.txt", messages.FETCH_REFUSALS["scheme"]),
+    ],
+    ids=["pdf", "http-503", "not-text", "ftp"],
+)
+def test_fetch_and_extract_refusals_are_explained_in_arabic(
+    bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer, target: str, text: str
+) -> None:
+    count = len(library_engine.articles)
+    url = pages.base_url + target if target.startswith("/") else target
+    [reply] = say(bot, ADMIN, f"/add {url}")
+    assert reply.plain == to_plain(text) and len(library_engine.articles) == count
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "text"),
+    [
+        ("report.pdf", None, messages.EXTRACT_REFUSALS["file_type"]),
+        ("no-extension", None, messages.EXTRACT_REFUSALS["file_type"]),
+        ("huge.txt", 6_000_000, messages.EXTRACT_REFUSALS["too_large"]),
+    ],
+)
+def test_unusable_files_are_refused_before_download(bot: FakeTelegram, name: str, size: int | None, text: str) -> None:
+    downloads = len(bot.downloads)
+    [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, name, b"%PDF-1.4", file_size=size))
+    assert reply.plain == to_plain(text) and len(bot.downloads) == downloads
+
+
+def test_file_without_article_text_is_refused(bot: FakeTelegram) -> None:
+    [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "numbers.txt", b"12345 67890 %%% ### 2024"))
+    assert reply.plain == to_plain(messages.EXTRACT_REFUSALS["not_text"])
+
+
+# --- removing ------------------------------------------------------------------------------------
+
+
+def test_admin_removes_an_article(bot: FakeTelegram, library_engine: Engine) -> None:
+    if not any(a.source == SATELLITE.name for a in library_engine.articles):
+        exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, SATELLITE.name, SATELLITE.read_bytes()))
+    article = article_from(library_engine, SATELLITE.name)
+    [reply] = say(bot, ADMIN, f"/remove {article.id}")
+    assert reply.plain.startswith("حذفت المقال: ") and article.id in reply.plain
+    assert article.id not in {a.id for a in library_engine.articles}
+    assert article.id not in plain(say(bot, 5004, "/sources"))
+    answer = plain(say(bot, 5004, SATELLITE_QUESTION))
+    assert article.title not in answer and "خمسة وأربعين مليون دولار" not in answer
+    [unknown] = say(bot, ADMIN, f"/remove {article.id}")
+    assert unknown.plain == to_plain(messages.UNKNOWN_ARTICLE.format(id=article.id))
+
+
+def test_usage_hints_for_admins(bot: FakeTelegram) -> None:
+    assert say(bot, ADMIN, "/add")[0].plain == to_plain(messages.ADD_USAGE)
+    assert say(bot, ADMIN, "/remove")[0].plain == to_plain(messages.REMOVE_USAGE)
+
+
+# --- restart -------------------------------------------------------------------------------------
+
+
+def test_restart_sees_the_library_and_embeds_nothing(
+    bot: FakeTelegram, library_settings: Settings, library_engine: Engine
+) -> None:
+    encoder = RecordingEncoder(library_engine.encoder)
+    restarted = Engine.open(library_settings, encoder=encoder)  # type: ignore[arg-type]
+    assert restarted.articles == library_engine.articles and len(restarted.articles) >= 3
+    assert encoder.embedded == []
+    assert restarted.ask(WATER_QUESTION).quotes[0].source.endswith("/article")
