@@ -26,8 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from embeddings import Engine, SanadError, Settings, read_environment
-from embeddings.fetch import FetchPolicy
+from embeddings import Engine, FetchPolicy, SanadError, Settings, read_environment
 
 from . import handlers, messages
 from .context import BotData, SanadContext

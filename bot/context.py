@@ -13,8 +13,7 @@ import httpx
 from telegram import User
 from telegram.ext import CallbackContext, ExtBot
 
-from embeddings import Answer, Article, Engine
-from embeddings.fetch import FetchPolicy
+from embeddings import Answer, Article, Engine, FetchPolicy
 
 _T = TypeVar("_T")
 

@@ -14,10 +14,16 @@ from telegram import Bot, Chat, Document, Message, MessageEntity, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
-from embeddings import QuestionError
-from embeddings.extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
-from embeddings.fetch import FetchError
-from embeddings.library import ArticleNotFoundError
+from embeddings import (
+    DOCUMENT_KINDS,
+    ArticleNotFoundError,
+    ExtractedArticle,
+    ExtractError,
+    FetchError,
+    QuestionError,
+    decode_document,
+    extract_article,
+)
 
 from . import messages
 from .context import SanadContext

@@ -7,8 +7,7 @@ contains no dynamic value: inserted values are escaped where the message is asse
 
 from __future__ import annotations
 
-from embeddings.extract import ExtractReason
-from embeddings.fetch import FetchReason
+from embeddings import ExtractReason, FetchReason
 
 EXAMPLE_QUESTION = "ما اسم وزير الدفاع الروسي؟"
 

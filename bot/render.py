@@ -15,9 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from embeddings import Answer, Article, ArticleError, Quote
-from embeddings.extract import ExtractError
-from embeddings.fetch import FetchError
+from embeddings import Answer, Article, ArticleError, ExtractError, FetchError, Quote
 
 from . import messages
 
