@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .articles import ARTICLE_SUFFIX, article_files, read_articles
-from .engine import Engine, RetrievalConfig
+from .engine import Engine, RetrievalConfig, question_text
 from .errors import ArticleError, SanadError
 from .evaluate import evaluate, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
@@ -199,6 +199,7 @@ def answer_text(answer: Answer) -> str:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
+    question_text(args.question)  # an empty question fails before the model loads
     engine = Engine.open(settings, log=_err, progress=True)
     answer = engine.ask(args.question, k=args.k)
     if args.json:

@@ -69,6 +69,13 @@ def _abstention_for(settings: Settings) -> Abstention:
     return Abstention(floor, max(floor, base.confident_dense), base.min_coverage, floor)
 
 
+def question_text(question: str) -> str:
+    """The part of `question` that is matched; QuestionError when there is none."""
+    if not question or not question.strip():
+        raise QuestionError(f"the question is empty; ask something about the article, e.g. {EXAMPLE_QUESTION}")
+    return question.strip()[:MAX_QUESTION_CHARS]
+
+
 class Engine:
     """Answers questions from the indexed articles. `ask` is safe to call from threads, also
     while `add_article` or `remove_article` runs in another (those two take turns)."""
@@ -204,11 +211,9 @@ class Engine:
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The answer to `question`: up to `k` verbatim quotes, or "not found"."""
-        if not question or not question.strip():
-            raise QuestionError(f"the question is empty; ask something about the article, e.g. {EXAMPLE_QUESTION}")
         if k is not None and k < 1:
             raise QuestionError(f"k={k} must be at least 1")
-        text = question.strip()[:MAX_QUESTION_CHARS]
+        text = question_text(question)
         state = self._snapshot  # one state for the whole question, even if an article is added meanwhile
         terms = self.analyzer.terms(text)
         query = self.encoder.encode_queries([text])[0]

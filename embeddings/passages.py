@@ -43,7 +43,10 @@ def _windows(sentences: list[Span], chunking: Chunking) -> Iterator[tuple[int, i
         yield i, j
         if j == n:
             return
-        i = max(i + 1, j - chunking.overlap)
+        # Overlap only when the next window can still reach a new sentence; otherwise it
+        # would lie inside this one.
+        nxt = max(i + 1, j - chunking.overlap)
+        i = nxt if sentences[j].end - sentences[nxt].start <= chunking.max_chars else j
 
 
 def article_passages(article: Article, chunking: Chunking, first_id: int = 0) -> list[Passage]:
