@@ -2,7 +2,8 @@
 
     index/
       manifest.json   format, model, dimension, chunking, article checksums, file hashes
-      vectors.faiss   one L2-normalised vector per passage (inner product = cosine)
+      vectors.faiss   one L2-normalised vector per passage (inner product = cosine): exact
+                      search up to 50,000 passages, an IVF index (16 of √n lists probed) above
       bm25/           bm25s index over stemmed, folded passage terms
       passages.json   passage offsets into the articles
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -42,6 +44,15 @@ VECTORS = "vectors.faiss"
 PASSAGES = "passages.json"
 BM25_DIR = "bm25"
 REBUILD_HINT = "rebuild it with: python -m embeddings build"
+
+# Exact (flat) search reads every vector for every question: ~0.28 µs a passage on our
+# 2-core machine, 280 ms at 1,000,000 passages (5x embedding the question). Up to
+# FLAT_MAX_PASSAGES it stays under ~15 ms and exact; above, an IVF index with √n lists
+# probes IVF_PROBES of them: 2 ms at 1,000,000 (`python -m embeddings bench`).
+FLAT_MAX_PASSAGES = 50_000
+IVF_PROBES = 16
+_IVF_TRAIN_PER_LIST = 64  # training points per list (FAISS warns below 39)
+_IVF_SAMPLE_SEED = 20250917  # the same vectors always give the same index
 
 
 @dataclass(frozen=True)
@@ -162,10 +173,27 @@ def build_index(
     passages = build_passages(articles, chunking)
     passage_texts = [texts[p.article_id][p.start : p.end] for p in passages]
     vectors = _passage_vectors(articles, passages, passage_texts, encoder, chunking, previous, progress)
-    dense = faiss.IndexFlatIP(encoder.dim)
-    if len(vectors):
-        dense.add(vectors)
+    dense = new_dense_index(vectors)
     return SearchIndex(IndexKey.of(encoder, chunking, articles), passages, dense, _bm25(passage_texts, analyzer))
+
+
+def new_dense_index(vectors: np.ndarray) -> faiss.Index:
+    """The inner-product FAISS index of these vectors (id = row): exact up to
+    FLAT_MAX_PASSAGES, IVF-Flat above (approximate; it can still reconstruct by id)."""
+    count, dim = vectors.shape
+    if count <= FLAT_MAX_PASSAGES:
+        flat = faiss.IndexFlatIP(dim)
+        if count:
+            flat.add(vectors)
+        return flat
+    lists = int(math.sqrt(count))
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(_IVF_SAMPLE_SEED).choice(count, min(count, _IVF_TRAIN_PER_LIST * lists), False)
+    ivf.train(vectors[np.sort(sample)])
+    ivf.add(vectors)
+    ivf.make_direct_map()  # dense_scores and article_vectors reconstruct vectors by id
+    ivf.nprobe = IVF_PROBES  # saved with the index
+    return ivf
 
 
 def _passage_vectors(

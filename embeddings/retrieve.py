@@ -41,11 +41,13 @@ class Hit:
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    n = min(n, len(scores))
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    ids = np.argpartition(-scores, n - 1)[:n]
-    return ids[scores[ids] > 0]
+    """Ids of the (at most) `n` highest positive scores, in no particular order. Only the
+    positive scores are partitioned: at a million passages, partitioning them all took
+    longer than the BM25 scoring itself."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) <= n:
+        return positive
+    return positive[np.argpartition(-scores[positive], n - 1)[:n]]
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
