@@ -122,9 +122,13 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     article, added = engine.add_article(extracted.text, title, source)
     if not added:
         return _already(article)
-    _err(f"Index updated: {len(engine.index)} passages from {len(engine.articles)} article(s)")
+    _report_update(engine)
     print(f"added {article.id}: {article.title}")
     return 0
+
+
+def _report_update(engine: Engine) -> None:
+    _err(f"Index updated: {len(engine.index)} passages from {len(engine.articles)} article(s)")
 
 
 def _article_json(article: Article) -> dict:
@@ -155,7 +159,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     Library(settings.articles_dir).get(args.id)  # an unknown id fails before the model loads
     engine = Engine.open(settings, log=_err, progress=True)
     article = engine.remove_article(args.id)
-    _err(f"Index updated: {len(engine.index)} passages from {len(engine.articles)} article(s)")
+    _report_update(engine)
     print(f"removed {article.id}: {article.title}")
     return 0
 

@@ -261,26 +261,22 @@ def _write_folder(folder: Path, h: _Header, tok: _Tokenizer, state: dict[str, np
     }
     max_len = h.max_positions
     names = {k: tok.pieces[getattr(tok, k)] for k in ("bos", "eos", "pad", "unk")}
+    special_tokens = {
+        "bos_token": names["bos"],
+        "eos_token": names["eos"],
+        "cls_token": names["bos"],
+        "sep_token": names["eos"],
+        "pad_token": names["pad"],
+        "unk_token": names["unk"],
+    }
     files = {
         "config.json": config,
         "tokenizer_config.json": {
             "tokenizer_class": "PreTrainedTokenizerFast",
             "model_max_length": max_len,
-            "bos_token": names["bos"],
-            "eos_token": names["eos"],
-            "cls_token": names["bos"],
-            "sep_token": names["eos"],
-            "pad_token": names["pad"],
-            "unk_token": names["unk"],
+            **special_tokens,
         },
-        "special_tokens_map.json": {
-            "bos_token": names["bos"],
-            "eos_token": names["eos"],
-            "cls_token": names["bos"],
-            "sep_token": names["eos"],
-            "pad_token": names["pad"],
-            "unk_token": names["unk"],
-        },
+        "special_tokens_map.json": special_tokens,
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
             {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
