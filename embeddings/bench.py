@@ -139,7 +139,7 @@ class BenchOptions:
         unknown = [k for k in self.dense_kinds if k not in DENSE_KINDS]
         if unknown or not self.dense_kinds:
             raise ValueError(f"dense index kinds {unknown or '(none)'} are not among {DENSE_KINDS}")
-        if self.growth_passages < 1 or self.repeats < 1 or self.build_repeats < 1 or self.waves < 1:
+        if min(self.growth_passages, self.repeats, self.build_repeats, self.waves) < 1:
             raise ValueError("growth passages, repeats, build repeats and waves must be at least 1")
 
 
@@ -199,36 +199,39 @@ def measure_answer_overhead(engine: Engine, questions: Sequence[str], repeats: i
 
 
 def measure_build(encoder: Encoder, articles: Sequence[Article], repeats: int) -> Figure:
-    """Building the index of `articles` over a bare batched encode of the same passages."""
+    """Building the index of `articles` over a bare batched encode of the same passages, after
+    an untimed warm-up; with several repeats, alternating which goes first (medians)."""
     config = RetrievalConfig()
-    texts = {a.id: a.text for a in articles}
-    passage_texts = [texts[p.article_id][p.start : p.end] for p in build_passages(articles, config.chunking)]
+    texts = _passage_texts(articles, config)
     bare_call = bare_encode(encoder, encoder.passage_prompt)
-
-    def encode(_: str) -> object:
-        return bare_call(passage_texts)
-
-    def build(_: str) -> object:
-        return Engine.from_articles(articles, encoder, config=config, abstention=None)
-
-    samples = {"build": [], "encode": []}
-    for round_number in range(repeats):  # no warm-up: each side is long, and runs cold the same way
-        order = [("encode", encode), ("build", build)]
-        for name, call in order if round_number % 2 == 0 else reversed(order):
+    bare_call(texts[:2])
+    encoder.encode_passages(texts[:2])
+    steps = [
+        ("encode", lambda: bare_call(texts)),
+        ("build", lambda: Engine.from_articles(articles, encoder, config=config, abstention=None)),
+    ]
+    times: dict[str, list[float]] = {"build": [], "encode": []}
+    for round_number in range(repeats):
+        for name, call in steps if round_number % 2 == 0 else reversed(steps):
             start = time.perf_counter()
-            call("")
-            samples[name].append(time.perf_counter() - start)
-    built, bare = statistics.median(samples["build"]), statistics.median(samples["encode"])
+            call()
+            times[name].append(time.perf_counter() - start)
+    built, bare = statistics.median(times["build"]), statistics.median(times["encode"])
     return Figure(
         "build_ratio",
         "build",
         built / bare,
         "x",
         1.15,
-        detail=f"build {built:.1f} s / bare encode {bare:.1f} s ({len(passage_texts)} passages of "
-        f"{len(articles)} XQuAD-ar articles, median of {repeats})",
-        raw={"build_s": built, "encode_s": bare, "passages": len(passage_texts), "repeats": repeats},
+        detail=f"build {built:.1f} s / bare encode {bare:.1f} s ({len(texts)} passages of {len(articles)} XQuAD-ar "
+        f"articles; {'median of ' + str(repeats) if repeats > 1 else 'one each'})",
+        raw={"build_s": built, "encode_s": bare, "passages": len(texts), "runs": times},
     )
+
+
+def _passage_texts(articles: Sequence[Article], config: RetrievalConfig) -> list[str]:
+    texts = {a.id: a.text for a in articles}
+    return [texts[p.article_id][p.start : p.end] for p in build_passages(articles, config.chunking)]
 
 
 def xquad_articles(path: Path, paragraphs_wanted: int | None) -> list[Article]:
@@ -992,9 +995,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument(
         "--dense", default="flat,ivf", metavar="KINDS", help=f"FAISS index kinds to compare, of {','.join(DENSE_KINDS)}"
     )
-    bench.add_argument("--repeats", type=_positive, default=None, help="rounds over the questions (default 3)")
-    bench.add_argument("--build-repeats", type=_positive, default=None, help="builds to take the median of (1)")
-    bench.add_argument("--build-paragraphs", type=_positive, default=None, help="XQuAD-ar paragraphs (default all)")
+    bench.add_argument(
+        "--repeats", type=_positive, default=None, metavar="N", help="rounds over the questions (default 3)"
+    )
+    bench.add_argument(
+        "--build-repeats", type=_positive, default=None, metavar="N", help="builds to take the median of (1)"
+    )
+    bench.add_argument(
+        "--build-paragraphs", type=_positive, default=None, metavar="N", help="XQuAD-ar paragraphs (default all)"
+    )
     bench.add_argument("--xquad", default=str(DEFAULT_XQUAD), metavar="FILE.json", help="the XQuAD-ar file")
     bench.set_defaults(run=cmd_bench)
     return bench

@@ -169,7 +169,7 @@ def test_rss_is_read_from_proc() -> None:
 def test_quick_bench_reports_every_figure_as_a_positive_number() -> None:
     """The CI run: 20,000 synthetic passages, one repeat, the real model and the real bot."""
     run = subprocess.run(
-        [sys.executable, "-m", "embeddings.bench", "--quick", "--json"],
+        [sys.executable, "-m", "embeddings", "bench", "--quick", "--json"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
