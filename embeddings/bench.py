@@ -129,7 +129,7 @@ class BenchOptions:
     growth_passages: int = FULL_GROWTH
     dense_kinds: tuple[str, ...] = ("flat", "ivf")
     repeats: int = 3
-    build_repeats: int = 1
+    build_repeats: int = 2
     build_paragraphs: int | None = None  # None: every XQuAD-ar paragraph
     xquad: Path = DEFAULT_XQUAD
     waves: int = 2
@@ -200,7 +200,8 @@ def measure_answer_overhead(engine: Engine, questions: Sequence[str], repeats: i
 
 def measure_build(encoder: Encoder, articles: Sequence[Article], repeats: int) -> Figure:
     """Building the index of `articles` over a bare batched encode of the same passages, after
-    an untimed warm-up; with several repeats, alternating which goes first (medians)."""
+    an untimed warm-up. Repeats alternate which goes first (encode, build, build, encode, ...),
+    so that a load that rises or falls steadily over these minutes weighs on both sums alike."""
     config = RetrievalConfig()
     texts = _passage_texts(articles, config)
     bare_call = bare_encode(encoder, encoder.passage_prompt)
@@ -216,7 +217,7 @@ def measure_build(encoder: Encoder, articles: Sequence[Article], repeats: int) -
             start = time.perf_counter()
             call()
             times[name].append(time.perf_counter() - start)
-    built, bare = statistics.median(times["build"]), statistics.median(times["encode"])
+    built, bare = statistics.mean(times["build"]), statistics.mean(times["encode"])
     return Figure(
         "build_ratio",
         "build",
@@ -224,7 +225,7 @@ def measure_build(encoder: Encoder, articles: Sequence[Article], repeats: int) -
         "x",
         1.15,
         detail=f"build {built:.1f} s / bare encode {bare:.1f} s ({len(texts)} passages of {len(articles)} XQuAD-ar "
-        f"articles; {'median of ' + str(repeats) if repeats > 1 else 'one each'})",
+        f"articles; {f'means of {repeats}, run encode-build-build-encode' if repeats > 1 else 'one each'})",
         raw={"build_s": built, "encode_s": bare, "passages": len(texts), "runs": times},
     )
 
@@ -946,7 +947,7 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
         growth_passages=growth,
         dense_kinds=tuple(k.strip() for k in args.dense.split(",") if k.strip()),
         repeats=args.repeats or (1 if quick else 3),
-        build_repeats=args.build_repeats or 1,
+        build_repeats=args.build_repeats or (1 if quick else 2),
         build_paragraphs=args.build_paragraphs or (12 if quick else None),
         xquad=Path(args.xquad),
         waves=1 if quick else 2,
@@ -999,7 +1000,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--repeats", type=_positive, default=None, metavar="N", help="rounds over the questions (default 3)"
     )
     bench.add_argument(
-        "--build-repeats", type=_positive, default=None, metavar="N", help="builds to take the median of (1)"
+        "--build-repeats", type=_positive, default=None, metavar="N", help="builds (and bare encodes) to average (2)"
     )
     bench.add_argument(
         "--build-paragraphs", type=_positive, default=None, metavar="N", help="XQuAD-ar paragraphs (default all)"
