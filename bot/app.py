@@ -1,4 +1,4 @@
-"""The Telegram application: settings in, handlers wired, engine opened before polling."""
+"""The Telegram application: settings in, handlers wired, library and engine opened before polling."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -26,10 +25,10 @@ from telegram.ext import (
     filters,
 )
 
-from embeddings import Engine, FetchPolicy, SanadError, Settings, read_environment
+from embeddings import FetchPolicy, IndexedLibrary, SanadError, Settings, prepare_process, read_environment
 
 from . import handlers, messages
-from .context import BotData, SanadContext
+from .context import BotData, SanadApplication, SanadContext
 from .fetch import new_async_client
 from .redact import configure_logging
 from .settings import BotSettings
@@ -42,17 +41,17 @@ BOOTSTRAP_RETRIES = 3  # getMe / deleteWebhook attempts at start before giving u
 DEFAULT_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY)  # edits and the rest: not asked for, not needed
 
-EngineOpener = Callable[[], Engine]
+LibraryOpener = Callable[[], IndexedLibrary]
 
 
 def build_application(
-    settings: BotSettings, open_engine: EngineOpener, fetch_policy: FetchPolicy | None = None
-) -> Application:
-    """The bot, wired but not started; `open_engine` runs in post_init, before polling.
+    settings: BotSettings, open_library: LibraryOpener, fetch_policy: FetchPolicy | None = None
+) -> SanadApplication:
+    """The bot, wired but not started; `open_library` runs in post_init, before polling.
     `fetch_policy` limits the pages /add fetches (default: public addresses only)."""
 
-    async def post_init(application: Application) -> None:
-        await _open_resources(application, open_engine)
+    async def post_init(application: SanadApplication) -> None:
+        await _open_resources(application, open_library)
 
     application = (
         ApplicationBuilder()
@@ -80,7 +79,7 @@ def build_application(
     return application
 
 
-def _add_handlers(application: Application) -> None:
+def _add_handlers(application: SanadApplication) -> None:
     new = filters.UpdateType.MESSAGE  # edited messages are left alone
     application.add_handler(CommandHandler(["start", "help"], handlers.show_help, filters=new))
     application.add_handler(CommandHandler("sources", handlers.list_sources, filters=new))
@@ -97,7 +96,7 @@ def _add_handlers(application: Application) -> None:
     application.add_error_handler(handlers.report_error)
 
 
-async def _open_resources(application: Application, open_engine: EngineOpener) -> None:
+async def _open_resources(application: SanadApplication, open_library: LibraryOpener) -> None:
     data: BotData = application.bot_data
     # The engine is thread-safe and its work is mostly torch, which releases the GIL: one thread
     # per core (at least two) keeps every core busy without making questions queue behind each other.
@@ -105,16 +104,16 @@ async def _open_resources(application: Application, open_engine: EngineOpener) -
     data.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanad-ask")
     data.http = new_async_client()
     logger.info("Loading the model and the index before polling (this takes a few seconds)")
-    data.engine = await asyncio.get_running_loop().run_in_executor(data.executor, open_engine)
+    data.library = await asyncio.get_running_loop().run_in_executor(data.executor, open_library)
     await _register_commands(application)
     logger.info(
         "Ready: %d article(s) indexed; polling for updates as @%s",
-        len(data.engine.articles),
+        len(data.library.articles),
         application.bot.username,
     )
 
 
-async def _register_commands(application: Application) -> None:
+async def _register_commands(application: SanadApplication) -> None:
     commands = [BotCommand(name, description) for name, description in messages.COMMANDS]
     try:
         await application.bot.set_my_commands(commands)
@@ -122,17 +121,17 @@ async def _register_commands(application: Application) -> None:
         logger.warning("Could not register the command menu (setMyCommands): %s", exc)
 
 
-async def _close_resources(application: Application) -> None:
+async def _close_resources(application: SanadApplication) -> None:
     data: BotData = application.bot_data
     if data.http is not None:
         await data.http.aclose()
     if data.executor is not None:
         data.executor.shutdown(wait=False, cancel_futures=True)
-    data.engine, data.executor, data.http = None, None, None
+    data.library, data.executor, data.http = None, None, None
 
 
-def run_polling(application: Application, stop_signals: Sequence[int] | None = DEFAULT_STOP_SIGNALS) -> None:
-    """Initialise, open the engine, then long-poll until a stop signal (None: only `stop_running`)."""
+def run_polling(application: SanadApplication, stop_signals: Sequence[int] | None = DEFAULT_STOP_SIGNALS) -> None:
+    """Initialise, open the library, then long-poll until a stop signal (None: only `stop_running`)."""
     application.run_polling(
         poll_interval=0,
         timeout=POLL_TIMEOUT_SECONDS,
@@ -168,8 +167,10 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(secrets=[bot_settings.token])
+    prepare_process()
     fetch_policy = FetchPolicy(allow_private=core_settings.allow_private_urls)
-    application = build_application(bot_settings, partial(Engine.open, core_settings, log=logger.info), fetch_policy)
+    open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)
+    application = build_application(bot_settings, open_library, fetch_policy)
     try:
         run_polling(application)
     except InvalidToken:

@@ -47,25 +47,25 @@ _T = TypeVar("_T")
 async def show_help(update: Update, context: SanadContext) -> None:
     """Explain what the bot does, with an example question (and, to admins, their commands)."""
     admin = context.is_admin(update.effective_user)
-    await _reply(update.effective_message, f"{messages.HELP}\n\n{messages.ADMIN_HELP}" if admin else messages.HELP)
+    await _reply(_message_of(update), f"{messages.HELP}\n\n{messages.ADMIN_HELP}" if admin else messages.HELP)
 
 
 async def list_sources(update: Update, context: SanadContext) -> None:
     """List the indexed articles with their ids, titles and sources."""
     for text in render_sources(context.articles):
-        await _reply(update.effective_message, text)
+        await _reply(_message_of(update), text)
 
 
 async def ask_command(update: Update, context: SanadContext) -> None:
     """Answer the question written after /ask."""
-    message = update.effective_message
+    message = _message_of(update)
     parts = (message.text or "").split(None, 1)
     await _answer(message, context, parts[1] if len(parts) > 1 else "")
 
 
 async def answer_message(update: Update, context: SanadContext) -> None:
     """Answer a text message: any in a private chat, in a group only one addressed to the bot."""
-    message = update.effective_message
+    message = _message_of(update)
     question = _addressed_question(message, context.bot)
     if question is not None:
         await _answer(message, context, question)
@@ -73,24 +73,25 @@ async def answer_message(update: Update, context: SanadContext) -> None:
 
 async def explain_text_only(update: Update, context: SanadContext) -> None:
     """Say that only written questions are understood (in groups, only to replies to the bot)."""
-    message = update.effective_message
+    message = _message_of(update)
     if message.chat.type == Chat.PRIVATE or _replies_to(message, context.bot):
         await _reply(message, messages.NON_TEXT)
 
 
 async def unknown_command(update: Update, context: SanadContext) -> None:
     """Point to /help when a private chat sends a command the bot does not know."""
-    await _reply(update.effective_message, messages.UNKNOWN_COMMAND)
+    await _reply(_message_of(update), messages.UNKNOWN_COMMAND)
 
 
 async def dismiss_callback(update: Update, context: SanadContext) -> None:
     """Acknowledge a button press the bot does not know, so the client stops waiting."""
-    await update.callback_query.answer()
+    if update.callback_query is not None:
+        await update.callback_query.answer()
 
 
 async def add_url(update: Update, context: SanadContext) -> None:
     """Add the article at the URL written after /add (a title may follow it); admins only."""
-    message = update.effective_message
+    message = _message_of(update)
     if not await _admin_only(update, context):
         return
     if not context.args:
@@ -102,12 +103,14 @@ async def add_url(update: Update, context: SanadContext) -> None:
 
 async def add_document(update: Update, context: SanadContext) -> None:
     """Add the article in a .txt, .md or .html file (its caption, if any, is the title); admins only."""
-    message = update.effective_message
+    message = _message_of(update)
     if message.chat.type != Chat.PRIVATE and not (_mentions(message, context.bot) or _replies_to(message, context.bot)):
         return  # a file shared in a group, not sent to the bot
     if not await _admin_only(update, context):
         return
     document = message.document
+    if document is None:  # the handler's filter only lets documents in
+        return
     refusal = _document_refusal(document, context.bot_data.fetch_policy.max_bytes)
     if refusal is not None:
         await _reply(message, refusal)
@@ -118,18 +121,19 @@ async def add_document(update: Update, context: SanadContext) -> None:
 
 async def remove_article(update: Update, context: SanadContext) -> None:
     """Remove the article whose id is written after /remove; admins only."""
-    message = update.effective_message
+    message = _message_of(update)
     if not await _admin_only(update, context):
         return
     if not context.args:
         await _reply(message, messages.REMOVE_USAGE)
         return
     try:
-        article = await context.run(context.engine.remove_article, context.args[0])
+        article = await context.run(context.library.remove_article, context.args[0])
     except ArticleNotFoundError:
         await _reply(message, render_unknown_article(context.args[0]))
         return
-    logger.info("Admin %s removed article %s", update.effective_user.id, article.id)
+    admin = update.effective_user.id if update.effective_user else None
+    logger.info("Admin %s removed article %s", admin, article.id)
     await _reply(message, render_removed(article))
 
 
@@ -153,17 +157,25 @@ async def report_error(update: object, context: SanadContext) -> None:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _message_of(update: Update) -> Message:
+    """The message a message handler was called for (its filters let no other update in)."""
+    message = update.effective_message
+    if message is None:
+        raise TypeError(f"update {update.update_id} carries no message")
+    return message
+
+
 async def _admin_only(update: Update, context: SanadContext) -> bool:
     """True for an admin; anyone else is told, politely, that this is for admins."""
     if context.is_admin(update.effective_user):
         return True
-    await _reply(update.effective_message, messages.ADMIN_ONLY)
+    await _reply(_message_of(update), messages.ADMIN_ONLY)
     return False
 
 
 async def _add_from_url(context: SanadContext, url: str, title: str) -> str:
     """Fetch, extract and store the article at `url`; the reply to send."""
-    known = await context.run(context.engine.find_article, source=url)
+    known = await context.run(context.library.find_article, source=url)
     if known is not None:
         return render_added(known, added=False)
     data = context.bot_data
@@ -190,7 +202,7 @@ async def _add_from_document(context: SanadContext, document: Document, title: s
 
 
 async def _store(context: SanadContext, extracted: ExtractedArticle, title: str, source: str) -> str:
-    article, added = await context.run(context.engine.add_article, extracted.text, title or extracted.title, source)
+    article, added = await context.run(context.library.add_article, extracted.text, title or extracted.title, source)
     if added:
         logger.info("Added article %s from %s", article.id, source)
     return render_added(article, added)
@@ -261,7 +273,7 @@ def _addressed_question(message: Message, bot: Bot) -> str | None:
 
 def _mentions(message: Message, bot: Bot) -> bool:
     handle = f"@{bot.username}".lower()
-    kinds = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
     entities = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
     return any(
         (entity.type == MessageEntity.MENTION and text.lower() == handle)

@@ -7,9 +7,7 @@ contains no dynamic value: inserted values are escaped where the message is asse
 
 from __future__ import annotations
 
-from embeddings import ExtractReason, FetchReason
-
-EXAMPLE_QUESTION = "ما اسم وزير الدفاع الروسي؟"
+from embeddings import EXAMPLE_QUESTION, ExtractReason, FetchReason
 
 HELP = (
     "أهلًا بك في <b>سند</b>.\n"

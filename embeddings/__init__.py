@@ -3,6 +3,7 @@
 Never imports Telegram; the bot imports only the names below.
 """
 
+from .collection import Collection
 from .engine import Engine, RetrievalConfig
 from .errors import (
     ArticleError,
@@ -17,16 +18,22 @@ from .errors import (
 )
 from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, ExtractReason, decode_document, extract_article
 from .fetch import FetchError, FetchPolicy, FetchReason
+from .indexed_library import IndexedLibrary
 from .library import ArticleNotFoundError, Library
+from .model import Encoder
+from .process import prepare_process
 from .settings import Settings, read_environment
-from .types import Answer, Article, Passage, Quote, Scores, Span
+from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
 
 __all__ = [
     "DOCUMENT_KINDS",
+    "EXAMPLE_QUESTION",
     "Answer",
     "Article",
     "ArticleError",
     "ArticleNotFoundError",
+    "Collection",
+    "Encoder",
     "Engine",
     "EvalFileError",
     "ExtractError",
@@ -38,6 +45,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMissingError",
     "IndexStaleError",
+    "IndexedLibrary",
     "Library",
     "ModelError",
     "Passage",
@@ -51,5 +59,6 @@ __all__ = [
     "Span",
     "decode_document",
     "extract_article",
+    "prepare_process",
     "read_environment",
 ]

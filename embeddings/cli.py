@@ -11,7 +11,7 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import bench
@@ -22,10 +22,12 @@ from .evaluate import evaluate, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
 from .fetch import FetchPolicy, fetch_url
 from .index import build_index, save_index
+from .indexed_library import IndexedLibrary
 from .lexical import Analyzer
 from .library import Library
 from .model import load_encoder
-from .settings import Settings, read_environment
+from .process import prepare_process
+from .settings import Settings, parse_positive_int, read_environment
 from .types import Answer, Article, Quote
 
 
@@ -118,20 +120,20 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     if known is not None:
         return _already(known)
     settings.articles_dir.mkdir(parents=True, exist_ok=True)
-    engine = Engine.open(settings, log=_err, progress=True)
-    article, added = engine.add_article(extracted.text, title, source)
+    indexed = IndexedLibrary.open(settings, log=_err, progress=True)
+    article, added = indexed.add_article(extracted.text, title, source)
     if not added:
         return _already(article)
-    _report_update(engine)
+    _report_update(indexed)
     print(f"added {article.id}: {article.title}")
     return 0
 
 
-def _report_update(engine: Engine) -> None:
-    _err(f"Index updated: {len(engine.index)} passages from {len(engine.articles)} article(s)")
+def _report_update(library: IndexedLibrary) -> None:
+    _err(f"Index updated: {len(library.index)} passages from {len(library.articles)} article(s)")
 
 
-def _article_json(article: Article) -> dict:
+def _article_json(article: Article) -> dict[str, str]:
     return {
         "id": article.id,
         "title": article.title,
@@ -157,14 +159,14 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Remove an article from the library and the index."""
     Library(settings.articles_dir).get(args.id)  # an unknown id fails before the model loads
-    engine = Engine.open(settings, log=_err, progress=True)
-    article = engine.remove_article(args.id)
-    _report_update(engine)
+    library = IndexedLibrary.open(settings, log=_err, progress=True)
+    article = library.remove_article(args.id)
+    _report_update(library)
     print(f"removed {article.id}: {article.title}")
     return 0
 
 
-def _quote_json(quote: Quote) -> dict:
+def _quote_json(quote: Quote) -> dict[str, object]:
     return {
         "text": quote.text,
         "highlight": quote.highlight_text,
@@ -180,7 +182,7 @@ def _quote_json(quote: Quote) -> dict:
     }
 
 
-def answer_json(answer: Answer) -> dict:
+def answer_json(answer: Answer) -> dict[str, object]:
     """The answer as a JSON-ready object."""
     return {"question": answer.question, "found": answer.found, "quotes": [_quote_json(q) for q in answer.quotes]}
 
@@ -205,8 +207,8 @@ def answer_text(answer: Answer) -> str:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
-    engine = Engine.open(settings, log=_err, progress=True)
-    answer = engine.ask(args.question, k=args.k)
+    library = IndexedLibrary.open(settings, log=_err, progress=True)
+    answer = library.ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -224,8 +226,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     engine = Engine.from_articles(data.articles, encoder, progress=True, abstention=None)
     k = max(args.k, 5)
     with tqdm(total=len(data.questions), desc="Asking", unit="q", file=sys.stderr) as bar:
-        report = evaluate(lambda q: engine.ask(q, k=k), data.questions, args.k, on_question=bar.update)
-    report = {"file": str(args.file), "model": encoder.name, "passages": len(engine.index), "k": args.k, **report}
+        scores = evaluate(lambda q: engine.ask(q, k=k), data.questions, args.k, on_question=bar.update)
+    report = {"file": str(args.file), "model": encoder.name, "passages": len(engine.index), "k": args.k, **scores}
     if args.json:
         print(json.dumps(report))
     else:
@@ -259,36 +261,40 @@ def parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with quotes from the articles")
     ask.add_argument("question", help='the question, e.g. "ما اسم وزير الدفاع الروسي؟"')
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
-    ask.add_argument("-k", type=_positive, default=None, help="how many quotes at most (default: SANAD_TOP_K or 3)")
+    ask.add_argument("-k", type=positive_int, default=None, help="how many quotes at most (default: SANAD_TOP_K or 3)")
     ask.set_defaults(run=cmd_ask)
     ev = sub.add_parser("eval", help="measure recall@1/3/5 and MRR on a SQuAD v1.1 file")
     ev.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 JSON, e.g. ../shared/eval/xquad.ar.json")
-    ev.add_argument("-k", type=_positive, default=5, help="MRR cut-off (default 5)")
+    ev.add_argument("-k", type=positive_int, default=5, help="MRR cut-off (default 5)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(run=cmd_eval)
     bench.register(sub)
     return top
 
 
-def _positive(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
+def positive_int(raw: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = parse_positive_int(raw)
+    if value is None:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a positive whole number")
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    args = parser().parse_args(argv)
+def run_command(work: Callable[[], int]) -> int:
+    """Run an entry point's work; a mistake the user can fix (SanadError) becomes one
+    `error: ...` line and exit code 2, an interruption exit code 130."""
     try:
-        settings = Settings.from_env(read_environment())
-        return args.run(args, settings)
+        return work()
     except SanadError as exc:
         _err(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = parser().parse_args(argv)
+    prepare_process()
+    return run_command(lambda: args.run(args, Settings.from_env(read_environment())))

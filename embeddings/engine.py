@@ -1,35 +1,30 @@
-"""The engine: articles, model and index together, answering questions.
+"""The engine: the model and the answer rules, answering questions from a collection.
 
-An engine opened on a library (`Engine.open`) can also add and remove articles: the
-library's files and the index folder are updated on disk, then the in-memory state (index
-and articles together, one immutable snapshot) is swapped in one assignment, so a question
-asked meanwhile is answered wholly from the old state or wholly from the new one.
+An `Engine` only reads: it holds an encoder, one collection (articles and their index) and
+the settings of retrieval and abstention. It is immutable, so `ask` is safe from any thread;
+`with_collection` gives an engine over other articles that shares the same model. Writing
+(adding and removing articles on disk) is `IndexedLibrary`'s job, which swaps in a new engine.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import MappingProxyType
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from .answer import Abstention, compose_answer
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, IndexStateError, QuestionError
-from .index import IndexKey, SearchIndex, build_index, load_index, read_index, reusable_articles, save_index
+from .collection import Collection
+from .errors import QuestionError
+from .index import SearchIndex
 from .lexical import Analyzer
-from .library import Library
-from .model import Encoder, load_encoder
+from .model import Encoder
 from .passages import Chunking
 from .retrieve import Fusion, retrieve
 from .settings import DEFAULT_MODEL, Settings
-from .types import Answer, Article
+from .types import EXAMPLE_QUESTION, Answer, Article
 
 # Longer questions are cut before matching: the model reads at most 512 tokens anyway,
 # and a pasted essay must not make BM25 score tens of thousands of terms.
 MAX_QUESTION_CHARS = 2000
-EXAMPLE_QUESTION = "ما اسم وزير الدفاع الروسي؟"
 
 # Calibrated for the default model (see README, "Abstention"): XQuAD-ar questions asked
 # against the shipped article vs. the dev questions about it.
@@ -37,8 +32,6 @@ DEFAULT_ABSTENTION = Abstention(min_dense=0.75, confident_dense=0.81, min_covera
 # Any other model: cosines are not comparable, so only shared terms decide unless
 # SANAD_ABSTAIN_THRESHOLD gives a cosine floor.
 OTHER_MODEL_ABSTENTION = Abstention(min_dense=-1.0, confident_dense=2.0, min_coverage=0.45, cross_script_dense=-1.0)
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -49,19 +42,8 @@ class RetrievalConfig:
     fusion: Fusion = field(default_factory=Fusion)
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    """The index and the articles it was built from, always swapped together."""
-
-    index: SearchIndex
-    articles: Mapping[str, Article]
-
-    @classmethod
-    def of(cls, index: SearchIndex, articles: Sequence[Article]) -> _Snapshot:
-        return cls(index, MappingProxyType({a.id: a for a in articles}))
-
-
-def _abstention_for(settings: Settings) -> Abstention:
+def abstention_for(settings: Settings) -> Abstention:
+    """The abstention rule for the settings' model, with SANAD_ABSTAIN_THRESHOLD applied."""
     base = DEFAULT_ABSTENTION if settings.model == DEFAULT_MODEL else OTHER_MODEL_ABSTENTION
     if settings.abstain_threshold is None:
         return base
@@ -76,42 +58,16 @@ def question_text(question: str) -> str:
     return question.strip()[:MAX_QUESTION_CHARS]
 
 
+@dataclass(frozen=True, eq=False)
 class Engine:
-    """Answers questions from the indexed articles. `ask` is safe to call from threads, also
-    while `add_article` or `remove_article` runs in another (those two take turns)."""
+    """Answers questions from one collection with one model. Immutable and thread-safe."""
 
-    def __init__(
-        self,
-        encoder: Encoder,
-        index: SearchIndex,
-        articles: Sequence[Article],
-        *,
-        top_k: int = 3,
-        abstention: Abstention | None = DEFAULT_ABSTENTION,
-        config: RetrievalConfig = RetrievalConfig(),
-        analyzer: Analyzer | None = None,
-        library: Library | None = None,
-        index_dir: Path | None = None,
-    ) -> None:
-        self.encoder = encoder
-        self._snapshot = _Snapshot.of(index, articles)
-        self.top_k = top_k
-        self.abstention = abstention
-        self.config = config
-        self.analyzer = analyzer or Analyzer()
-        self.library = library
-        self.index_dir = index_dir
-        self._write_lock = threading.Lock()
-
-    @property
-    def index(self) -> SearchIndex:
-        """The current index."""
-        return self._snapshot.index
-
-    @property
-    def articles(self) -> tuple[Article, ...]:
-        """The indexed articles, in index order."""
-        return tuple(self._snapshot.articles.values())
+    encoder: Encoder
+    collection: Collection
+    top_k: int = 3
+    abstention: Abstention | None = DEFAULT_ABSTENTION  # None: never abstain (evaluation)
+    config: RetrievalConfig = field(default_factory=RetrievalConfig)
+    analyzer: Analyzer = field(default_factory=Analyzer)
 
     @classmethod
     def from_articles(
@@ -119,129 +75,59 @@ class Engine:
         articles: Sequence[Article],
         encoder: Encoder,
         *,
-        config: RetrievalConfig = RetrievalConfig(),
+        top_k: int = 3,
+        abstention: Abstention | None = DEFAULT_ABSTENTION,
+        config: RetrievalConfig | None = None,
         progress: bool = False,
-        **options: object,
     ) -> Engine:
         """An engine over articles indexed in memory (nothing written to disk)."""
+        config = config or RetrievalConfig()
         analyzer = Analyzer()
-        index = build_index(articles, encoder, analyzer, config.chunking, progress=progress)
-        return cls(encoder, index, articles, config=config, analyzer=analyzer, **options)  # type: ignore[arg-type]
+        collection = Collection.build(articles, encoder, analyzer, config.chunking, progress=progress)
+        return cls(encoder, collection, top_k=top_k, abstention=abstention, config=config, analyzer=analyzer)
 
-    @classmethod
-    def open(
-        cls,
-        settings: Settings,
-        *,
-        log: Log | None = None,
-        progress: bool = False,
-        encoder: Encoder | None = None,
-        config: RetrievalConfig = RetrievalConfig(),
-    ) -> Engine:
-        """Load the model and the index of `settings.articles_dir`, (re)building the
-        index first when it is missing, stale or corrupt (and saying why in `log`); a
-        stale index lends the vectors of the articles that did not change."""
-        log = log or logging.getLogger(__name__).info
-        library = Library(settings.articles_dir)
-        articles = library.list()
-        encoder = encoder or load_encoder(settings.model, settings.model_cache)
-        analyzer = Analyzer()
-        key = IndexKey.of(encoder, config.chunking, articles)
-        try:
-            index = load_index(settings.index_dir, key)
-        except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
-            log(f"Rebuilding the index: {exc}")
-            previous = _previous_index(settings.index_dir) if isinstance(exc, IndexStaleError) else None
-            _log_reuse(log, previous, encoder, config, articles)
-            index = build_index(articles, encoder, analyzer, config.chunking, progress=progress, previous=previous)
-            save_index(index, settings.index_dir)
-            log(f"Index built: {len(index)} passages from {len(articles)} article(s) in {settings.index_dir}")
-        return cls(
-            encoder,
-            index,
+    @property
+    def index(self) -> SearchIndex:
+        """The collection's index."""
+        return self.collection.index
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        """The collection's articles, in index order."""
+        return self.collection.article_list()
+
+    def with_collection(self, collection: Collection) -> Engine:
+        """The same model and rules over another collection."""
+        return replace(self, collection=collection)
+
+    def build(self, articles: Sequence[Article], *, progress: bool = False) -> Collection:
+        """A collection of `articles` indexed with this engine's model, reusing the vectors of
+        the articles this engine's collection already holds unchanged."""
+        return Collection.build(
             articles,
-            top_k=settings.top_k,
-            abstention=_abstention_for(settings),
-            config=config,
-            analyzer=analyzer,
-            library=library,
-            index_dir=settings.index_dir,
+            self.encoder,
+            self.analyzer,
+            self.config.chunking,
+            previous=self.collection.index,
+            progress=progress,
         )
-
-    def add_article(self, text: str, title: str, source: str) -> tuple[Article, bool]:
-        """Store an article in the library and index it (embedding only it); returns
-        (article, True), or (the stored article, False) when it is already present.
-        Slow (CPU): call it from a worker thread, not an event loop."""
-        library, index_dir = self._storage()
-        with self._write_lock:
-            article, added = library.add(text, title, source)
-            if added:
-                try:
-                    self._reindex(library, index_dir)
-                except BaseException:
-                    library.remove(article.id)
-                    raise
-            return article, added
-
-    def remove_article(self, article_id: str) -> Article:
-        """Delete an article from the library and the index; returns it. An unknown id
-        raises ArticleNotFoundError (its message says how to list the ids)."""
-        library, index_dir = self._storage()
-        with self._write_lock:
-            article = library.remove(article_id)
-            self._reindex(library, index_dir)
-            return article
-
-    def find_article(self, *, text: str | None = None, source: str | None = None) -> Article | None:
-        """The stored article with the same text or source URL, if any (a cheap check before fetching)."""
-        library, _ = self._storage()
-        return library.find(text=text, source=source)
-
-    def _storage(self) -> tuple[Library, Path]:
-        if self.library is None or self.index_dir is None:
-            raise RuntimeError("this engine was built in memory; open it with Engine.open to add or remove articles")
-        return self.library, self.index_dir
-
-    def _reindex(self, library: Library, index_dir: Path) -> None:
-        """Index the library's articles (reusing the current vectors), save, then swap in."""
-        articles = library.list()
-        index = build_index(articles, self.encoder, self.analyzer, self.config.chunking, previous=self._snapshot.index)
-        save_index(index, index_dir)
-        self._snapshot = _Snapshot.of(index, articles)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The answer to `question`: up to `k` verbatim quotes, or "not found"."""
         if k is not None and k < 1:
             raise QuestionError(f"k={k} must be at least 1")
         text = question_text(question)
-        state = self._snapshot  # one state for the whole question, even if an article is added meanwhile
+        collection = self.collection
         terms = self.analyzer.terms(text)
         query = self.encoder.encode_queries([text])[0]
-        hits = retrieve(state.index, query, terms, self.config.fusion)
+        hits = retrieve(collection.index, query, terms, self.config.fusion)
         return compose_answer(
             question=question,
             hits=hits,
-            articles=state.articles,
+            articles=collection.articles,
             question_terms=terms,
             terms_of=self.analyzer.terms,
-            idf=state.index.idf,
+            idf=collection.index.idf,
             k=k or self.top_k,
             abstention=self.abstention,
         )
-
-
-def _previous_index(folder: Path) -> SearchIndex | None:
-    """The stale index in `folder`, to lend its vectors; None if it cannot be read."""
-    try:
-        return read_index(folder)
-    except IndexStateError:
-        return None
-
-
-def _log_reuse(
-    log: Log, previous: SearchIndex | None, encoder: Encoder, config: RetrievalConfig, articles: Sequence[Article]
-) -> None:
-    reusable = reusable_articles(previous, encoder, config.chunking)
-    kept = sum((a.id, a.checksum) in reusable for a in articles)
-    if kept:
-        log(f"Reusing the vectors of {kept} unchanged article(s); embedding {len(articles) - kept}")

@@ -82,7 +82,7 @@ def evaluate(
     ask: Callable[[str], Answer],
     questions: Sequence[EvalQuestion],
     k: int,
-    on_question: Callable[[], None] = lambda: None,
+    on_question: Callable[[], object] = lambda: None,
 ) -> dict[str, float | int]:
     """Ask every question and score where the first hit appears."""
     ranks = []

@@ -134,8 +134,8 @@ def _title_and_body(raw: str, kind: Kind) -> tuple[str, str]:
 
 def _html(html: str) -> tuple[str, str]:
     """Title and main text of an HTML page, by trafilatura."""
-    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
-    if document is None:
+    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, as_dict=False)
+    if document is None or isinstance(document, dict):  # as_dict=False gives a Document
         return _html_title(html), ""
     return document.title or _html_title(html), document.text or ""
 

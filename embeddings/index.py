@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import faiss
@@ -68,7 +69,7 @@ class IndexKey:
     def of(cls, encoder: Encoder, chunking: Chunking, articles: Sequence[Article]) -> IndexKey:
         return cls(encoder.name, encoder.dim, chunking, tuple((a.id, a.checksum) for a in articles))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "dim": self.dim,
@@ -77,7 +78,7 @@ class IndexKey:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> IndexKey:
+    def from_json(cls, data: dict[str, Any]) -> IndexKey:
         return cls(
             model=data["model"],
             dim=int(data["dim"]),
@@ -114,14 +115,16 @@ class SearchIndex:
         if len(ids) == 0:
             return np.zeros(0, dtype=np.float32)
         vectors = self._vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
-        return vectors @ query.reshape(-1)
+        scores: np.ndarray = vectors @ query.reshape(-1)
+        return scores
 
     def lexical_scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (0 where none occurs)."""
         known = [t for t in terms if t in self._vocab]
         if not known or self._bm25 is None:
             return np.zeros(len(self), dtype=np.float32)
-        return self._bm25.get_scores(known)
+        scores: np.ndarray = self._bm25.get_scores(known)
+        return scores
 
     def article_vectors(self, article_id: str) -> np.ndarray:
         """The vectors of one article's passages, in passage order (shape (n, dim))."""
@@ -212,7 +215,8 @@ def _passage_vectors(
     todo: list[int] = []
     for article in articles:
         rows = rows_of.get(article.id, [])
-        borrowed = previous.article_vectors(article.id) if (article.id, article.checksum) in reusable else None
+        reuse = previous is not None and (article.id, article.checksum) in reusable
+        borrowed = previous.article_vectors(article.id) if reuse and previous is not None else None
         if borrowed is not None and len(borrowed) == len(rows):
             vectors[rows] = borrowed
         else:
@@ -243,7 +247,7 @@ def _data_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
-def _passages_json(passages: list[Passage]) -> list:
+def _passages_json(passages: list[Passage]) -> list[list[Any]]:
     return [[p.article_id, p.paragraph, p.start, p.end, [[s.start, s.end] for s in p.sentences]] for p in passages]
 
 
@@ -275,14 +279,14 @@ def _swap_in(new: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _read_manifest(folder: Path) -> dict:
+def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
         if folder.is_dir() and any(folder.iterdir()):
             raise IndexCorruptError(f"{path} is missing, so the index in {folder} cannot be trusted; {REBUILD_HINT}")
         raise IndexMissingError(f"no index in {folder} yet; build it with: python -m embeddings build")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT:
             raise IndexStaleError(f"{path} is of index format {manifest.get('format')}, not {FORMAT}; {REBUILD_HINT}")
         IndexKey.from_json(manifest)
@@ -328,7 +332,7 @@ def read_index(folder: Path) -> SearchIndex:
     return _read_checked(folder, _read_manifest(folder))
 
 
-def _read_checked(folder: Path, manifest: dict) -> SearchIndex:
+def _read_checked(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
     _check_files(folder, manifest["files"])
     try:
         vectors = faiss.read_index(str(folder / VECTORS))

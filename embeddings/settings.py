@@ -29,15 +29,22 @@ def read_environment(dotenv: Path | None = None) -> dict[str, str]:
     return values
 
 
+def parse_positive_int(raw: str) -> int | None:
+    """`raw` as a whole number of at least 1, or None when it is not one (the caller says
+    which setting or option it was)."""
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        return None
+    return value if value >= 1 else None
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
+    value = parse_positive_int(raw)
+    if value is None:
         raise SettingsError(f"{name}={raw!r} is not a positive whole number; set it to e.g. {default} in .env")
     return value
 

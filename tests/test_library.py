@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_encoder import FakeEncoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embeddings import ArticleError, Engine, Settings, SettingsError
+from embeddings import ArticleError, IndexedLibrary, Settings, SettingsError
 from embeddings.articles import read_article
 from embeddings.engine import RetrievalConfig
 from embeddings.index import load_index
 from embeddings.library import ArticleNotFoundError, Library, new_article_id, tidy_text
 from embeddings.passages import Chunking
-from embeddings.types import Article, text_checksum
+from embeddings.types import text_checksum
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = PROJECT_ROOT / "data" / "articles"
@@ -35,40 +34,6 @@ WATER = "\n".join(
     ]
 )
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-
-
-class FakeEncoder:
-    """Hash-seeded bag-of-words vectors (similar words, similar vectors); records every call."""
-
-    def __init__(self, name: str = "fake-hash", dim: int = 64, fail: bool = False) -> None:
-        self.name, self.dim, self.fail = name, dim, fail
-        self.passage_calls: list[list[str]] = []
-        self.query_calls: list[list[str]] = []
-
-    @property
-    def embedded(self) -> list[str]:
-        """Every passage text embedded so far."""
-        return [text for call in self.passage_calls for text in call]
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dim, dtype=np.float32)
-        for word in text.split():
-            seed = int.from_bytes(hashlib.sha256(word.encode("utf-8")).digest()[:4], "little")
-            vector += np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
-        return vector / (np.linalg.norm(vector) or 1.0)
-
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        self.query_calls.append(list(texts))
-        return self._encode(texts)
-
-    def encode_passages(self, texts: Sequence[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
-        if self.fail:
-            raise RuntimeError("the fake encoder was told to fail")
-        self.passage_calls.append(list(texts))
-        return self._encode(texts)
 
 
 def copy_seed(folder: Path) -> Path:
@@ -89,8 +54,8 @@ def core(tmp_path: Path) -> Settings:
     return Settings(articles_dir=copy_seed(tmp_path / "articles"), index_dir=tmp_path / "index")
 
 
-def open_engine(core: Settings, encoder: FakeEncoder, **options: object) -> Engine:
-    return Engine.open(core, encoder=encoder, log=lambda _: None, **options)  # type: ignore[arg-type]
+def open_library(core: Settings, encoder: FakeEncoder, config: RetrievalConfig | None = None) -> IndexedLibrary:
+    return IndexedLibrary.open(core, encoder=encoder, log=lambda _: None, config=config)
 
 
 # --- the library -------------------------------------------------------------------------------
@@ -208,7 +173,7 @@ def test_empty_text_is_refused(library: Library) -> None:
 
 def test_adding_embeds_only_the_new_article(core: Settings) -> None:
     encoder = FakeEncoder()
-    engine = open_engine(core, encoder)
+    engine = open_library(core, encoder)
     seed_passages = len(engine.index)
     encoder.passage_calls.clear()
     article, added = engine.add_article(WATER, "محطة تحلية", "https://example.com/water")
@@ -220,7 +185,7 @@ def test_adding_embeds_only_the_new_article(core: Settings) -> None:
 
 def test_duplicate_add_changes_nothing(core: Settings) -> None:
     encoder = FakeEncoder()
-    engine = open_engine(core, encoder)
+    engine = open_library(core, encoder)
     first, _ = engine.add_article(WATER, "محطة", "https://example.com/water")
     encoder.passage_calls.clear()
     index = engine.index
@@ -230,7 +195,7 @@ def test_duplicate_add_changes_nothing(core: Settings) -> None:
 
 def test_removing_embeds_nothing_and_drops_the_passages(core: Settings) -> None:
     encoder = FakeEncoder()
-    engine = open_engine(core, encoder)
+    engine = open_library(core, encoder)
     seed_passages = len(engine.index)
     article, _ = engine.add_article(WATER, "محطة", "water.txt")
     encoder.passage_calls.clear()
@@ -240,48 +205,48 @@ def test_removing_embeds_nothing_and_drops_the_passages(core: Settings) -> None:
 
 
 def test_restart_keeps_the_articles_and_embeds_nothing(core: Settings) -> None:
-    engine = open_engine(core, FakeEncoder())
+    engine = open_library(core, FakeEncoder())
     added, _ = engine.add_article(WATER, "محطة", "https://example.com/water")
     engine.add_article(SATELLITE.read_text(encoding="utf-8"), "قمر", SATELLITE.name)
     engine.remove_article(added.id)
     restarted_encoder = FakeEncoder()
-    restarted = open_engine(core, restarted_encoder)
+    restarted = open_library(core, restarted_encoder)
     assert restarted.articles == engine.articles and restarted_encoder.passage_calls == []
     assert np.array_equal(restarted.index.article_vectors(SEED_ID), engine.index.article_vectors(SEED_ID))
 
 
 def test_stale_index_reuses_the_vectors_of_unchanged_articles(core: Settings) -> None:
-    engine = open_engine(core, FakeEncoder())
+    engine = open_library(core, FakeEncoder())
     article, _ = engine.add_article(WATER, "محطة", "water.txt")
     edited = WATER.replace("ثلاث سنوات", "أربع سنوات")
     (core.articles_dir / f"{article.id}.txt").write_text(edited, encoding="utf-8")  # edited by hand
     encoder, logged = FakeEncoder(), []
-    Engine.open(core, encoder=encoder, log=logged.append)  # type: ignore[arg-type]
+    IndexedLibrary.open(core, encoder=encoder, log=logged.append)
     assert encoder.embedded == edited.split("\n")  # the edited article, whole; the seed's vectors are reused
     assert any("Reusing the vectors of 1 unchanged article(s); embedding 1" in line for line in logged)
 
 
 def test_other_chunking_or_model_embeds_everything_again(core: Settings) -> None:
-    open_engine(core, FakeEncoder())
+    open_library(core, FakeEncoder())
     other_model = FakeEncoder(name="another-fake")
-    open_engine(core, other_model)
+    open_library(core, other_model)
     other_chunking = FakeEncoder(name="another-fake")
-    open_engine(core, other_chunking, config=RetrievalConfig(chunking=Chunking(max_chars=200)))
+    open_library(core, other_chunking, config=RetrievalConfig(chunking=Chunking(max_chars=200)))
     assert len(other_model.embedded) > 0 and len(other_chunking.embedded) > len(other_model.embedded)
 
 
 def test_corrupt_index_is_rebuilt_whole(core: Settings) -> None:
     first = FakeEncoder()
-    open_engine(core, first)
+    open_library(core, first)
     (core.index_dir / "vectors.faiss").write_bytes(b"not faiss")
     again = FakeEncoder()
-    open_engine(core, again)
+    open_library(core, again)
     assert again.embedded == first.embedded
 
 
 def test_failed_indexing_leaves_library_and_index_as_they_were(core: Settings) -> None:
     encoder = FakeEncoder()
-    engine = open_engine(core, encoder)
+    engine = open_library(core, encoder)
     index, manifest = engine.index, (core.index_dir / "manifest.json").read_bytes()
     encoder.fail = True
     with pytest.raises(RuntimeError, match="told to fail"):
@@ -291,23 +256,17 @@ def test_failed_indexing_leaves_library_and_index_as_they_were(core: Settings) -
 
 
 def test_removing_every_article_leaves_an_engine_that_finds_nothing(core: Settings) -> None:
-    engine = open_engine(core, FakeEncoder())
+    engine = open_library(core, FakeEncoder())
     engine.remove_article(SEED_ID)
     assert engine.articles == () and not engine.ask("ما اسم وزير الدفاع الروسي؟").found
-    reopened = open_engine(core, FakeEncoder())
+    reopened = open_library(core, FakeEncoder())
     assert reopened.articles == () and len(reopened.index) == 0
     article, _ = reopened.add_article(WATER, "محطة", "water.txt")
     assert [a.id for a in reopened.articles] == [article.id]
 
 
-def test_engine_built_in_memory_cannot_change_the_library() -> None:
-    engine = Engine.from_articles([Article("a", "ع", "s", WATER)], FakeEncoder())
-    with pytest.raises(RuntimeError, match=r"Engine\.open"):
-        engine.add_article(WATER, "ع", "s")
-
-
 def test_questions_during_adds_and_removes_see_one_state(core: Settings) -> None:
-    engine = open_engine(core, FakeEncoder())
+    engine = open_library(core, FakeEncoder())
     texts = {a.id: a.text for a in engine.articles}
     errors: list[BaseException] = []
     stop = threading.Event()

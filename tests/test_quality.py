@@ -8,16 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from shared_data import read_jsonl, require_shared
 
 from embeddings import Engine
 from embeddings.evaluate import read_squad
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
-DEV_QUESTIONS = [
-    json.loads(line) for line in (SHARED_EVAL / "seed_dev_questions.jsonl").read_text().splitlines() if line
-]
-XQUAD = SHARED_EVAL / "xquad.ar.json"
+DEV_QUESTIONS = read_jsonl("seed_dev_questions.jsonl")
+XQUAD = require_shared("xquad.ar.json")
 
 
 def test_there_are_twelve_dev_questions() -> None:

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from fake_telegram import FakeTelegram
+from shared_data import read_jsonl
 from telegram.ext import Application
 
 from bot.app import build_application, run_polling
 from bot.redact import quiet_http_libraries
 from bot.settings import BotSettings
-from embeddings import Engine
+from embeddings import IndexedLibrary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"
-DEV_QUESTIONS = PROJECT_ROOT.parent / "shared/eval/seed_dev_questions.jsonl"
 TOKEN = "123456789:TEST-token_for_the_fake_server_0123456"
 
 
@@ -32,9 +31,9 @@ class DevQuestion:
 
 
 def read_dev_questions() -> list[DevQuestion]:
-    """The 12 dev questions (shared/eval/seed_dev_questions.jsonl)."""
-    lines = DEV_QUESTIONS.read_text(encoding="utf-8").splitlines()
-    return [DevQuestion(**json.loads(line)) for line in lines if line.strip()]
+    """The 12 dev questions (../shared/eval/seed_dev_questions.jsonl); without it the calling
+    module is skipped."""
+    return [DevQuestion(q=item["q"], must=item["must"]) for item in read_jsonl("seed_dev_questions.jsonl")]
 
 
 def first_strong_direction(text: str) -> str | None:
@@ -87,8 +86,8 @@ class BotThread:
             raise self.error
 
 
-def start_bot(fake: FakeTelegram, engine: Engine) -> BotThread:
-    """Run the bot against `fake`, answering with `engine`."""
+def start_bot(fake: FakeTelegram, library: IndexedLibrary) -> BotThread:
+    """Run the bot against `fake`, answering from `library`."""
     quiet_http_libraries()
     settings = BotSettings(token=fake.token, api_base_url=fake.url)
-    return BotThread(build_application(settings, lambda: engine), fake).start()
+    return BotThread(build_application(settings, lambda: library), fake).start()

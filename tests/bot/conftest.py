@@ -1,4 +1,4 @@
-"""Shared fixtures: the real engine (built once), the fake Bot API server and a running bot."""
+"""Shared fixtures: the real library and engine (built once), the fake Bot API server and a running bot."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from bot_harness import ARTICLES_DIR, TOKEN, BotThread, start_bot
 from fake_telegram import FakeTelegram, Sent
 
-from embeddings import Engine, Settings
+from embeddings import IndexedLibrary, Settings
+from embeddings.model import SentenceTransformerEncoder
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +25,9 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine(engine_settings: Settings) -> Engine:
-    """The real engine with the real model, opened (and its index built) once per session."""
-    return Engine.open(engine_settings, log=logging.getLogger("tests.engine").info)
+def library(engine_settings: Settings, real_encoder: SentenceTransformerEncoder) -> IndexedLibrary:
+    """The shipped library with the session's real model, opened (and its index built) once."""
+    return IndexedLibrary.open(engine_settings, encoder=real_encoder, log=logging.getLogger("tests.library").info)
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +38,9 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture(scope="session")
-def running_bot(fake: FakeTelegram, engine: Engine) -> Iterator[BotThread]:
+def running_bot(fake: FakeTelegram, library: IndexedLibrary) -> Iterator[BotThread]:
     """The bot, running for the whole session against `fake`."""
-    bot_thread = start_bot(fake, engine)
+    bot_thread = start_bot(fake, library)
     yield bot_thread
     bot_thread.stop()
 

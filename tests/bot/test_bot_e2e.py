@@ -8,6 +8,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from bot_harness import (
@@ -22,7 +23,7 @@ from fake_telegram import BOT_USERNAME, FakeTelegram, Sent
 
 from bot import messages
 from bot.render import render_answer, to_plain
-from embeddings import Article, Engine
+from embeddings import Article, IndexedLibrary, Library, Settings
 
 DEV_QUESTIONS = read_dev_questions()
 OFF_TOPIC = "ما عاصمة فرنسا؟"
@@ -67,13 +68,13 @@ def sends_to(fake: FakeTelegram, chat_id: int) -> int:
 
 @pytest.mark.parametrize("dev", DEV_QUESTIONS, ids=[f"dev{n:02d}" for n in range(1, len(DEV_QUESTIONS) + 1)])
 def test_dev_question_is_answered_with_verbatim_quotes(
-    dev: DevQuestion, ask: Ask, new_chat: NewChat, fake: FakeTelegram, engine: Engine
+    dev: DevQuestion, ask: Ask, new_chat: NewChat, fake: FakeTelegram, library: IndexedLibrary
 ) -> None:
     chat = new_chat()
     replies = ask(chat, dev.q)
     assert_well_formed(replies)
     assert dev.must in plain(replies)
-    assert_quotes_are_verbatim(replies, engine.articles)
+    assert_quotes_are_verbatim(replies, library.articles)
     assert any(c.params.get("action") == "typing" for c in fake.calls("sendChatAction") if c.params["chat_id"] == chat)
 
 
@@ -111,10 +112,10 @@ def test_start_and_help_explain_with_an_example(ask: Ask, new_chat: NewChat) -> 
         assert_well_formed([reply])
 
 
-def test_sources_lists_the_indexed_articles(ask: Ask, new_chat: NewChat, engine: Engine) -> None:
+def test_sources_lists_the_indexed_articles(ask: Ask, new_chat: NewChat, library: IndexedLibrary) -> None:
     replies = ask(new_chat(), "/sources")
     assert_well_formed(replies)
-    for article in engine.articles:
+    for article in library.articles:
         assert article.title in plain(replies) and article.source in plain(replies)
 
 
@@ -298,7 +299,11 @@ def test_token_is_never_logged(
 
 
 def test_thirty_chats_at_once_are_all_answered(
-    new_chat: NewChat, fake: FakeTelegram, engine: Engine, running_bot: BotThread, capsys: pytest.CaptureFixture[str]
+    new_chat: NewChat,
+    fake: FakeTelegram,
+    library: IndexedLibrary,
+    running_bot: BotThread,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     questions = {chat: DEV_QUESTIONS[n % len(DEV_QUESTIONS)].q for n, chat in enumerate(new_chat() for _ in range(30))}
     asked = {}
@@ -311,7 +316,7 @@ def test_thirty_chats_at_once_are_all_answered(
     with capsys.disabled():  # a bench figure for the report, not an assertion
         print(f"\n30 chats at once: first reply after p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms", end=" ")
     for chat, question in questions.items():  # the same reply as the engine gives one question alone
-        expected = render_answer(engine.ask(question))
+        expected = render_answer(library.ask(question))
         assert [sent.text for sent in fake.wait_for_messages(chat, len(expected), settle=0)] == expected
 
 
@@ -330,13 +335,14 @@ def test_slow_question_does_not_hold_up_other_chats(
 
 
 @pytest.fixture
-def long_article_bot(engine: Engine) -> Iterator[tuple[FakeTelegram, Article]]:
-    """A second bot whose (real) engine indexes one article that is a single 6,000-character sentence."""
-    text = re.sub(r"[.!؟?]+", "،", engine.articles[0].text).replace("\n", " ")
-    article = Article("long", "مقال من جملة واحدة طويلة", "synthetic", f"{text} {text}")
-    long_engine = Engine.from_articles([article], engine.encoder, top_k=3)
+def long_article_bot(library: IndexedLibrary, tmp_path: Path) -> Iterator[tuple[FakeTelegram, Article]]:
+    """A second bot whose library holds one article that is a single 6,000-character sentence."""
+    text = re.sub(r"[.!؟?]+", "،", library.articles[0].text).replace("\n", " ")
+    article, _ = Library(tmp_path / "articles").add(f"{text} {text}", "مقال من جملة واحدة طويلة", "synthetic")
+    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index", top_k=3)
+    long_library = IndexedLibrary.open(settings, encoder=library.engine.encoder)
     with FakeTelegram("987654321:another-token_for_the_long_reply_bot") as server:
-        bot_thread = start_bot(server, long_engine)
+        bot_thread = start_bot(server, long_library)
         try:
             yield server, article
         finally:

@@ -10,9 +10,9 @@ import shutil
 from collections.abc import Callable, Iterator
 from typing import get_args
 
-import numpy as np
 import pytest
 from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, read_dev_questions
+from fake_encoder import RecordingEncoder
 from fake_telegram import BOT_USERNAME, FakeTelegram, Sent, parse_html
 
 from bot import messages
@@ -20,7 +20,7 @@ from bot.app import build_application
 from bot.redact import quiet_http_libraries
 from bot.render import to_plain
 from bot.settings import BotSettings
-from embeddings import Engine, Settings
+from embeddings import Article, IndexedLibrary, Settings
 from embeddings.extract import ExtractReason
 from embeddings.fetch import FetchPolicy, FetchReason
 from tests.fetch_server import TITLE, FetchTestServer, serve
@@ -38,21 +38,6 @@ SHORT_ARTICLE = (
 ).encode()
 
 
-class RecordingEncoder:
-    """The real encoder, counting the passages it is asked to embed."""
-
-    def __init__(self, inner: object) -> None:
-        self.inner, self.name, self.dim = inner, inner.name, inner.dim  # type: ignore[attr-defined]
-        self.embedded: list[str] = []
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self.inner.encode_queries(texts)  # type: ignore[attr-defined]
-
-    def encode_passages(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
-        self.embedded.extend(texts)
-        return self.inner.encode_passages(texts, progress=progress, batch_size=batch_size)  # type: ignore[attr-defined]
-
-
 @pytest.fixture(scope="module")
 def pages() -> Iterator[FetchTestServer]:
     with serve() as server:
@@ -60,8 +45,10 @@ def pages() -> Iterator[FetchTestServer]:
 
 
 @pytest.fixture(scope="module")
-def library_settings(tmp_path_factory: pytest.TempPathFactory, engine_settings: Settings, engine: Engine) -> Settings:
-    """A copy of the library, and of the session's index of it (`engine` built it): nothing is embedded twice."""
+def library_settings(
+    tmp_path_factory: pytest.TempPathFactory, engine_settings: Settings, library: IndexedLibrary
+) -> Settings:
+    """A copy of the library, and of the session's index of it (`library` built it): nothing is embedded twice."""
     folder = tmp_path_factory.mktemp("library")
     shutil.copytree(ARTICLES_DIR, folder / "articles")
     shutil.copytree(engine_settings.index_dir, folder / "index")
@@ -71,22 +58,22 @@ def library_settings(tmp_path_factory: pytest.TempPathFactory, engine_settings: 
 
 
 @pytest.fixture(scope="module")
-def library_engine(library_settings: Settings, engine: Engine) -> Engine:
-    return Engine.open(library_settings, encoder=engine.encoder)
+def admin_library(library_settings: Settings, library: IndexedLibrary) -> IndexedLibrary:
+    return IndexedLibrary.open(library_settings, encoder=library.engine.encoder)
 
 
-def _start(token: str, engine: Engine, policy: FetchPolicy) -> tuple[FakeTelegram, BotThread]:
+def _start(token: str, library: IndexedLibrary, policy: FetchPolicy) -> tuple[FakeTelegram, BotThread]:
     quiet_http_libraries()
     fake = FakeTelegram(token).start()
     settings = BotSettings(token=token, api_base_url=fake.url, admin_user_ids=frozenset({ADMIN}))
-    return fake, BotThread(build_application(settings, lambda: engine, policy), fake).start()
+    return fake, BotThread(build_application(settings, lambda: library, policy), fake).start()
 
 
 @pytest.fixture(scope="module")
-def bot(library_engine: Engine, pages: FetchTestServer) -> Iterator[FakeTelegram]:
+def bot(admin_library: IndexedLibrary, pages: FetchTestServer) -> Iterator[FakeTelegram]:
     """A bot allowed to fetch from 127.0.0.1 (the test pages), with one admin."""
     fake, thread = _start(
-        "111222333:library-bot_token_for_the_fake_server", library_engine, FetchPolicy(allow_private=True)
+        "111222333:library-bot_token_for_the_fake_server", admin_library, FetchPolicy(allow_private=True)
     )
     yield fake
     thread.stop()
@@ -94,9 +81,9 @@ def bot(library_engine: Engine, pages: FetchTestServer) -> Iterator[FakeTelegram
 
 
 @pytest.fixture(scope="module")
-def strict_bot(library_engine: Engine) -> Iterator[FakeTelegram]:
+def strict_bot(admin_library: IndexedLibrary) -> Iterator[FakeTelegram]:
     """A bot with the default policy: public addresses only."""
-    fake, thread = _start("444555666:strict-bot_token_for_the_fake_server_", library_engine, FetchPolicy())
+    fake, thread = _start("444555666:strict-bot_token_for_the_fake_server_", admin_library, FetchPolicy())
     yield fake
     thread.stop()
     fake.stop()
@@ -119,8 +106,8 @@ def plain(replies: list[Sent]) -> str:
     return "\n".join(sent.plain for sent in replies)
 
 
-def article_from(engine: Engine, source: str) -> object:
-    [article] = [a for a in engine.articles if a.source == source]
+def article_from(library: IndexedLibrary, source: str) -> Article:
+    [article] = [a for a in library.articles if a.source == source]
     return article
 
 
@@ -142,14 +129,16 @@ def test_every_refusal_reason_has_an_arabic_text(table: dict[str, str], reasons:
 # --- who may change the library ----------------------------------------------------------------
 
 
-def test_non_admins_are_refused_politely(bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer) -> None:
-    before = library_engine.articles
+def test_non_admins_are_refused_politely(
+    bot: FakeTelegram, admin_library: IndexedLibrary, pages: FetchTestServer
+) -> None:
+    before = admin_library.articles
     for text in (f"/add {pages.base_url}/article", f"/remove {SEED_ID}", "/add", "/remove"):
         [reply] = say(bot, USER, text)
         assert reply.plain == to_plain(messages.ADMIN_ONLY), text
     [reply] = exchange(bot, USER, lambda: bot.send_document(USER, "satellite.txt", SATELLITE.read_bytes()))
     assert reply.plain == to_plain(messages.ADMIN_ONLY)
-    assert library_engine.articles == before and bot.calls("getFile") == [] and bot.downloads == []
+    assert admin_library.articles == before and bot.calls("getFile") == [] and bot.downloads == []
 
 
 def test_help_lists_the_admin_commands_to_admins_only(bot: FakeTelegram) -> None:
@@ -163,11 +152,11 @@ def test_help_lists_the_admin_commands_to_admins_only(bot: FakeTelegram) -> None
 
 
 def test_admin_adds_a_page_and_its_answers_cite_it(
-    bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer
+    bot: FakeTelegram, admin_library: IndexedLibrary, pages: FetchTestServer
 ) -> None:
     url = f"{pages.base_url}/article"
     [reply] = say(bot, ADMIN, f"/add {url}")
-    article = article_from(library_engine, url)
+    article = article_from(admin_library, url)
     assert reply.plain.startswith("أضفت المقال: ") and article.title in reply.plain and article.id in reply.plain
     assert reply.entity_texts("code") == [article.id] and TITLE in article.title
     answer = plain(say(bot, 5001, WATER_QUESTION))
@@ -177,21 +166,21 @@ def test_admin_adds_a_page_and_its_answers_cite_it(
 
 
 def test_the_same_page_again_is_already_present(
-    bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer
+    bot: FakeTelegram, admin_library: IndexedLibrary, pages: FetchTestServer
 ) -> None:
     url = f"{pages.base_url}/article"
-    if not any(a.source == url for a in library_engine.articles):
+    if not any(a.source == url for a in admin_library.articles):
         say(bot, ADMIN, f"/add {url}")
-    count = len(library_engine.articles)
+    count = len(admin_library.articles)
     for again in (url, f"{pages.base_url}/chain/2"):  # the same URL; a redirect to the same text
         [reply] = say(bot, ADMIN, f"/add {again}")
         assert reply.plain.startswith("هذا المقال موجود من قبل"), again
-    assert len(library_engine.articles) == count
+    assert len(admin_library.articles) == count
 
 
-def test_admin_uploads_a_file_and_its_answers_cite_it(bot: FakeTelegram, library_engine: Engine) -> None:
+def test_admin_uploads_a_file_and_its_answers_cite_it(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
     [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, SATELLITE.name, SATELLITE.read_bytes()))
-    article = article_from(library_engine, SATELLITE.name)
+    article = article_from(admin_library, SATELLITE.name)
     assert reply.plain.startswith("أضفت المقال: ") and article.id in reply.plain
     assert bot.downloads and bot.calls("getFile")
     answer = plain(say(bot, 5002, SATELLITE_QUESTION))
@@ -201,23 +190,23 @@ def test_admin_uploads_a_file_and_its_answers_cite_it(bot: FakeTelegram, library
     assert again.plain.startswith("هذا المقال موجود من قبل") and article.id in again.plain
 
 
-def test_seed_answers_still_hold_after_adding(bot: FakeTelegram, library_engine: Engine) -> None:
-    assert len(library_engine.articles) >= 3
+def test_seed_answers_still_hold_after_adding(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
+    assert len(admin_library.articles) >= 3
     replies = say(bot, 5003, MINISTER.q)
-    seed_title = next(a.title for a in library_engine.articles if a.id == SEED_ID)
+    seed_title = next(a.title for a in admin_library.articles if a.id == SEED_ID)
     assert "سيرجي شويجو" in plain(replies) and f"المصدر [1]: {seed_title}" in plain(replies)
-    top3 = library_engine.ask(MINISTER.q).quotes[:3]
+    top3 = admin_library.ask(MINISTER.q).quotes[:3]
     assert any("سيرجي شويجو" in q.text and q.article_id == SEED_ID for q in top3)
 
 
-def test_caption_is_the_title_and_group_files_need_the_bot(bot: FakeTelegram, library_engine: Engine) -> None:
+def test_caption_is_the_title_and_group_files_need_the_bot(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
     group = -(10**12 + 4242)
     bot.send_document(group, "festival.md", SHORT_ARTICLE, user_id=ADMIN)  # shared in the group, not for the bot
     caption = f"@{BOT_USERNAME} مهرجان"
     replies = exchange(
         bot, group, lambda: bot.send_document(group, "festival.md", SHORT_ARTICLE, user_id=ADMIN, caption=caption)
     )
-    article = article_from(library_engine, "festival.md")
+    article = article_from(admin_library, "festival.md")
     assert len(replies) == 1 and article.title == "مهرجان" and article.id in replies[0].plain
     assert len(bot.messages_to(group)) == 1
 
@@ -242,12 +231,12 @@ def test_private_address_is_refused_by_default(strict_bot: FakeTelegram, pages: 
     ids=["pdf", "http-503", "not-text", "ftp"],
 )
 def test_fetch_and_extract_refusals_are_explained_in_arabic(
-    bot: FakeTelegram, library_engine: Engine, pages: FetchTestServer, target: str, text: str
+    bot: FakeTelegram, admin_library: IndexedLibrary, pages: FetchTestServer, target: str, text: str
 ) -> None:
-    count = len(library_engine.articles)
+    count = len(admin_library.articles)
     url = pages.base_url + target if target.startswith("/") else target
     [reply] = say(bot, ADMIN, f"/add {url}")
-    assert reply.plain == to_plain(text) and len(library_engine.articles) == count
+    assert reply.plain == to_plain(text) and len(admin_library.articles) == count
 
 
 @pytest.mark.parametrize(
@@ -272,13 +261,13 @@ def test_file_without_article_text_is_refused(bot: FakeTelegram) -> None:
 # --- removing ------------------------------------------------------------------------------------
 
 
-def test_admin_removes_an_article(bot: FakeTelegram, library_engine: Engine) -> None:
-    if not any(a.source == SATELLITE.name for a in library_engine.articles):
+def test_admin_removes_an_article(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
+    if not any(a.source == SATELLITE.name for a in admin_library.articles):
         exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, SATELLITE.name, SATELLITE.read_bytes()))
-    article = article_from(library_engine, SATELLITE.name)
+    article = article_from(admin_library, SATELLITE.name)
     [reply] = say(bot, ADMIN, f"/remove {article.id}")
     assert reply.plain.startswith("حذفت المقال: ") and article.id in reply.plain
-    assert article.id not in {a.id for a in library_engine.articles}
+    assert article.id not in {a.id for a in admin_library.articles}
     assert article.id not in plain(say(bot, 5004, "/sources"))
     answer = plain(say(bot, 5004, SATELLITE_QUESTION))
     assert article.title not in answer and "خمسة وأربعين مليون دولار" not in answer
@@ -295,10 +284,10 @@ def test_usage_hints_for_admins(bot: FakeTelegram) -> None:
 
 
 def test_restart_sees_the_library_and_embeds_nothing(
-    bot: FakeTelegram, library_settings: Settings, library_engine: Engine
+    bot: FakeTelegram, library_settings: Settings, admin_library: IndexedLibrary
 ) -> None:
-    encoder = RecordingEncoder(library_engine.encoder)
-    restarted = Engine.open(library_settings, encoder=encoder)  # type: ignore[arg-type]
-    assert restarted.articles == library_engine.articles and len(restarted.articles) >= 3
+    encoder = RecordingEncoder(admin_library.engine.encoder)
+    restarted = IndexedLibrary.open(library_settings, encoder=encoder)
+    assert restarted.articles == admin_library.articles and len(restarted.articles) >= 3
     assert encoder.embedded == []
     assert restarted.ask(WATER_QUESTION).quotes[0].source.endswith("/article")
