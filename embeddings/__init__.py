@@ -6,18 +6,26 @@ Never imports Telegram; the bot imports only the names below.
 from .engine import Engine, RetrievalConfig
 from .errors import (
     ArticleError,
+    ArticleNotFoundError,
     EvalFileError,
+    ExtractError,
+    ExtractReason,
+    FetchError,
+    FetchFailedError,
+    FetchReason,
     IndexCorruptError,
     IndexMissingError,
     IndexStaleError,
+    IndexStateError,
     ModelError,
     QuestionError,
     SanadError,
     SettingsError,
+    URLRefusedError,
 )
-from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, ExtractReason, decode_document, extract_article
-from .fetch import FetchError, FetchPolicy, FetchReason
-from .library import ArticleNotFoundError, Library
+from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
+from .fetch import FetchPolicy
+from .library import Library
 from .settings import Settings, read_environment
 from .types import Answer, Article, Passage, Quote, Scores, Span
 
@@ -33,11 +41,13 @@ __all__ = [
     "ExtractReason",
     "ExtractedArticle",
     "FetchError",
+    "FetchFailedError",
     "FetchPolicy",
     "FetchReason",
     "IndexCorruptError",
     "IndexMissingError",
     "IndexStaleError",
+    "IndexStateError",
     "Library",
     "ModelError",
     "Passage",
@@ -49,6 +59,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "Span",
+    "URLRefusedError",
     "decode_document",
     "extract_article",
     "read_environment",

@@ -17,9 +17,9 @@ from pathlib import Path
 from . import bench
 from .articles import ARTICLE_SUFFIX, article_files, read_articles
 from .engine import Engine, RetrievalConfig, question_text
-from .errors import ArticleError, SanadError
+from .errors import ArticleError, ExtractError, SanadError
 from .evaluate import evaluate, read_squad
-from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
+from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
 from .fetch import FetchPolicy, fetch_url
 from .index import build_index, save_index
 from .lexical import Analyzer

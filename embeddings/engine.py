@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .answer import Abstention, compose_answer
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, IndexStateError, QuestionError
+from .errors import IndexStaleError, IndexStateError, QuestionError
 from .index import IndexKey, SearchIndex, build_index, load_index, read_index, reusable_articles, save_index
 from .lexical import Analyzer
 from .library import Library
@@ -149,7 +149,7 @@ class Engine:
         key = IndexKey.of(encoder, config.chunking, articles)
         try:
             index = load_index(settings.index_dir, key)
-        except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
+        except IndexStateError as exc:
             log(f"Rebuilding the index: {exc}")
             previous = _previous_index(settings.index_dir) if isinstance(exc, IndexStaleError) else None
             _log_reuse(log, previous, encoder, config, articles)

@@ -15,16 +15,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Literal
 
 import lxml.etree
 import lxml.html
 import trafilatura
 
-from .errors import ArticleError
+from .errors import ExtractError
 from .fetch import FetchedPage, FetchPolicy, Kind, decode_body
 
-ExtractReason = Literal["empty", "not_text", "file_type", "too_large"]
 DOCUMENT_KINDS: dict[str, Kind] = {
     ".txt": "text",
     ".md": "markdown",
@@ -37,14 +35,6 @@ TITLE_CHARS = 80  # a title taken from the first line is cut there
 _MEDIA_TYPES: dict[Kind, str] = {"html": "text/html", "text": "text/plain", "markdown": "text/markdown"}
 _ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
 _LATIN_BLOCKS = ((0x0041, 0x024F), (0x1E00, 0x1EFF))
-
-
-class ExtractError(ArticleError):
-    """A page or file holds no usable article text; `reason` is a stable code for translations."""
-
-    def __init__(self, source: str, reason: ExtractReason, detail: str) -> None:
-        self.source, self.reason, self.detail = source, reason, detail
-        super().__init__(f"Cannot use {source} as an article: {detail}")
 
 
 @dataclass(frozen=True)

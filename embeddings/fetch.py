@@ -12,14 +12,9 @@ The decisions are helpers shared with the async fetcher of the bot (`bot/fetch.p
 `BodyBuffer` (counts the bytes), `decode_body`, `check_host`. `fetch_url` is the sync loop
 around them; neither loop holds a decision of its own.
 
-Every refusal is a `FetchError` with a stable `reason` code (the bot translates by it) and an
-English message naming the URL:
-
-    ArticleError
-    └── FetchError            .url, .reason, .detail, .via (the URL asked for, after redirects)
-        ├── URLRefusedError   refused by policy, will not work as it is: invalid_url, scheme,
-        │                     private_address, too_many_redirects, too_large, content_type
-        └── FetchFailedError  the network or the server failed: timeout, network, http_status
+Every refusal is a `FetchError` (`errors.py` draws the tree) with a stable `reason` code
+(the bot translates by it) and an English message naming the URL: `URLRefusedError` when
+the policy refuses it, `FetchFailedError` when the network or the server failed.
 
 DNS rebinding: the host of every hop is resolved and every address checked before the
 request. httpx then resolves the name again to connect, so a DNS server answering a public
@@ -47,20 +42,9 @@ from typing import Literal
 import charset_normalizer
 import httpx
 
-from .errors import ArticleError, SettingsError
+from .errors import FetchError, FetchFailedError, SettingsError, URLRefusedError
 
 Kind = Literal["html", "text", "markdown"]
-FetchReason = Literal[
-    "invalid_url",
-    "scheme",
-    "private_address",
-    "too_many_redirects",
-    "too_large",
-    "content_type",
-    "timeout",
-    "network",
-    "http_status",
-]  # typing.get_args(FetchReason) lists them, e.g. to check a table of translations
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 HostCheck = Callable[[str, bool], object]
 
@@ -92,31 +76,6 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)""", re.IGNORECASE)
 _META_SCAN_BYTES = 4096
-
-
-class FetchError(ArticleError):
-    """A URL could not be turned into a page; `reason` is a stable code for translations."""
-
-    verb = "Could not fetch"
-
-    def __init__(self, url: str, reason: FetchReason, detail: str, via: str | None = None) -> None:
-        self.url, self.reason, self.detail, self.via = url, reason, detail, via
-        where = f"{url} (reached by redirects from {via})" if via else url
-        super().__init__(f"{self.verb} {where}: {detail}")
-
-    def for_url(self, url: str, via: str | None = None) -> FetchError:
-        """The same refusal, naming `url` (and the URL first asked for, `via`)."""
-        return type(self)(url, self.reason, self.detail, via)
-
-
-class URLRefusedError(FetchError):
-    """The URL, or what it serves, is refused by the policy: it will not work as it is."""
-
-    verb = "Refused"
-
-
-class FetchFailedError(FetchError):
-    """The network or the server did not deliver the page; it may work later."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from .articles import ARTICLE_SUFFIX, article_files, read_article
-from .errors import ArticleError
+from .errors import ArticleError, ArticleNotFoundError
 from .types import Article, text_checksum
 
 SIDECAR_SUFFIX = ".json"
@@ -37,10 +37,6 @@ HASH_CHARS = 6
 _WORD = re.compile(r"[a-z0-9]+")
 _PAGE_SUFFIXES = (".html", ".htm", ".php", ".aspx", ".asp", ".jsp", ".shtml")
 _TEMP_SUFFIX = ".tmp"
-
-
-class ArticleNotFoundError(ArticleError):
-    """No article of the library has the id asked for."""
 
 
 def tidy_text(text: str) -> str:

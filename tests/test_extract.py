@@ -9,11 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embeddings.errors import ArticleError
+from embeddings.errors import ArticleError, ExtractError, ExtractReason
 from embeddings.extract import (
     ExtractedArticle,
-    ExtractError,
-    ExtractReason,
     decode_document,
     extract_article,
     letter_share,

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embeddings import ArticleError, Engine, Settings, SettingsError
+from embeddings import ArticleError, ArticleNotFoundError, Engine, Settings, SettingsError
 from embeddings.articles import read_article
 from embeddings.engine import RetrievalConfig
 from embeddings.index import load_index
-from embeddings.library import ArticleNotFoundError, Library, new_article_id, tidy_text
+from embeddings.library import Library, new_article_id, tidy_text
 from embeddings.passages import Chunking
 from embeddings.types import Article, text_checksum
 
