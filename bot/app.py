@@ -26,11 +26,10 @@ from telegram.ext import (
     filters,
 )
 
-from embeddings import Engine, FetchPolicy, SanadError, Settings, read_environment
+from embeddings import Engine, FetchPolicy, SanadError, Settings, new_async_client, read_environment
 
 from . import handlers, messages
 from .context import BotData, SanadContext
-from .fetch import new_async_client
 from .redact import configure_logging
 from .settings import BotSettings
 

@@ -24,7 +24,7 @@ from .errors import (
     URLRefusedError,
 )
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
-from .fetch import FetchPolicy
+from .fetch import FetchPolicy, fetch_url_async, new_async_client
 from .library import Library
 from .settings import Settings, read_environment
 from .types import Answer, Article, Passage, Quote, Scores, Span
@@ -62,5 +62,7 @@ __all__ = [
     "URLRefusedError",
     "decode_document",
     "extract_article",
+    "fetch_url_async",
+    "new_async_client",
     "read_environment",
 ]

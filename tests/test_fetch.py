@@ -13,7 +13,6 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.fetch import fetch_url_async
 from embeddings.errors import (
     ArticleError,
     FetchError,
@@ -29,6 +28,7 @@ from embeddings.fetch import (
     check_host,
     decode_body,
     fetch_url,
+    fetch_url_async,
     parse_url,
     resolve_host,
 )
