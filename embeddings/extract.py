@@ -12,7 +12,6 @@ Refusals are `ExtractError` with a stable `reason`: "empty", "not_text", "file_t
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -22,6 +21,7 @@ import trafilatura
 
 from .errors import ExtractError
 from .fetch import FetchedPage, FetchPolicy, Kind, decode_body
+from .script import letter_share
 
 DOCUMENT_KINDS: dict[str, Kind] = {
     ".txt": "text",
@@ -33,8 +33,6 @@ DOCUMENT_KINDS: dict[str, Kind] = {
 MIN_LETTER_SHARE = 0.5  # of the characters that are not spaces
 TITLE_CHARS = 80  # a title taken from the first line is cut there
 _MEDIA_TYPES: dict[Kind, str] = {"html": "text/html", "text": "text/plain", "markdown": "text/markdown"}
-_ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
-_LATIN_BLOCKS = ((0x0041, 0x024F), (0x1E00, 0x1EFF))
 
 
 @dataclass(frozen=True)
@@ -97,21 +95,6 @@ def check_letters(text: str, source: str) -> None:
             f"and an article needs at least {MIN_LETTER_SHARE:.0%}."
         )
         raise ExtractError(source, "not_text", detail)
-
-
-def letter_share(text: str) -> float:
-    """The share of the characters that are not spaces which are Arabic or Latin letters."""
-    visible = [ch for ch in text if not ch.isspace()]
-    if not visible:
-        return 0.0
-    return sum(map(_is_letter, visible)) / len(visible)
-
-
-def _is_letter(ch: str) -> bool:
-    code = ord(ch)
-    if any(low <= code <= high for low, high in _ARABIC_BLOCKS):
-        return ch.isalpha() or unicodedata.category(ch) == "Mn"  # letters and harakat
-    return ch.isalpha() and any(low <= code <= high for low, high in _LATIN_BLOCKS)
 
 
 def _title_and_body(raw: str, kind: Kind) -> tuple[str, str]:

@@ -14,10 +14,10 @@ from embeddings.extract import (
     ExtractedArticle,
     decode_document,
     extract_article,
-    letter_share,
     one_paragraph_per_line,
 )
 from embeddings.fetch import FetchedPage, FetchPolicy, fetch_url
+from embeddings.script import letter_share
 from tests.fetch_server import (
     NAV_WORDS,
     PAGE_CP1256,
