@@ -19,6 +19,7 @@ import lxml.etree
 import lxml.html
 import trafilatura
 
+from .articles import first_line_title, one_paragraph_per_line
 from .errors import ExtractError
 from .fetch import FetchedPage, FetchPolicy, Kind, decode_body
 from .script import letter_share
@@ -31,7 +32,6 @@ DOCUMENT_KINDS: dict[str, Kind] = {
     ".htm": "html",
 }
 MIN_LETTER_SHARE = 0.5  # of the characters that are not spaces
-TITLE_CHARS = 80  # a title taken from the first line is cut there
 _MEDIA_TYPES: dict[Kind, str] = {"html": "text/html", "text": "text/plain", "markdown": "text/markdown"}
 
 
@@ -62,7 +62,7 @@ def extract_article(
     title, body = _title_and_body(raw, kind)
     text = one_paragraph_per_line(body)
     check_letters(text, source)
-    return ExtractedArticle(title=" ".join(title.split()) or _first_line(text), text=text)
+    return ExtractedArticle(title=" ".join(title.split()) or first_line_title(text), text=text)
 
 
 def decode_document(data: bytes, filename: str, *, max_bytes: int = FetchPolicy.max_bytes) -> ExtractedArticle:
@@ -76,12 +76,6 @@ def decode_document(data: bytes, filename: str, *, max_bytes: int = FetchPolicy.
         raise ExtractError(filename, "too_large", f"it has {len(data):,} bytes, more than the {max_bytes:,} we read.")
     text = decode_body(data, _MEDIA_TYPES[kind])
     return extract_article(text, kind=kind, source=filename)
-
-
-def one_paragraph_per_line(text: str) -> str:
-    """`text` with each line stripped, runs of spaces made one space, and blank lines dropped."""
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def check_letters(text: str, source: str) -> None:
@@ -125,7 +119,3 @@ def _markdown_title(text: str) -> str:
         if line.lstrip().startswith("# "):
             return line.lstrip()[2:].strip(" #")
     return ""
-
-
-def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0][:TITLE_CHARS].strip()

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from embeddings.articles import one_paragraph_per_line
 from embeddings.errors import ArticleError, ExtractError, ExtractReason
 from embeddings.extract import (
     ExtractedArticle,
     decode_document,
     extract_article,
-    one_paragraph_per_line,
 )
 from embeddings.fetch import FetchedPage, FetchPolicy, fetch_url
 from embeddings.script import letter_share

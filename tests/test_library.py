@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embeddings import ArticleError, ArticleNotFoundError, Engine, Settings, SettingsError
-from embeddings.articles import read_article
+from embeddings.articles import one_paragraph_per_line, read_article
 from embeddings.engine import RetrievalConfig
 from embeddings.index import load_index
-from embeddings.library import Library, new_article_id, tidy_text
+from embeddings.library import Library, new_article_id
 from embeddings.passages import Chunking
 from embeddings.types import Article, text_checksum
 
@@ -195,7 +195,7 @@ def test_remove_of_an_unknown_id_says_how_to_list_the_ids(library: Library, arti
 
 
 def test_text_is_tidied_one_paragraph_per_line() -> None:
-    assert tidy_text(" أ  ب \r\n\r\n\tج\n\n") == "أ ب\nج"
+    assert one_paragraph_per_line(" أ  ب \r\n\r\n\tج\n\n") == "أ ب\nج"
 
 
 def test_empty_text_is_refused(library: Library) -> None:
