@@ -16,6 +16,7 @@ from .errors import ArticleError
 from .types import Article
 
 ARTICLE_SUFFIX = ".txt"
+SIDECAR_SUFFIX = ".json"
 TITLE_CHARS = 80  # a title taken from the first line is cut there
 
 
@@ -31,7 +32,7 @@ def first_line_title(text: str) -> str:
 
 
 def _read_metadata(path: Path) -> dict[str, str]:
-    sidecar = path.with_suffix(".json")
+    sidecar = path.with_suffix(SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return {}
     try:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import bench
-from .articles import ARTICLE_SUFFIX, article_files, read_articles
+from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .engine import Engine, RetrievalConfig, question_text
 from .errors import ArticleError, ExtractError, SanadError
 from .evaluate import evaluate, read_squad
@@ -44,9 +44,9 @@ def _copy_into_library(paths: Sequence[Path], folder: Path) -> None:
         if target.exists() and target.read_text(encoding="utf-8") != path.read_text(encoding="utf-8"):
             raise ArticleError(f"{target} already exists with other text; rename {path} or remove {target}")
         shutil.copyfile(path, target)
-        sidecar = path.with_suffix(".json")
+        sidecar = path.with_suffix(SIDECAR_SUFFIX)
         if sidecar.is_file():
-            shutil.copyfile(sidecar, target.with_suffix(".json"))
+            shutil.copyfile(sidecar, target.with_suffix(SIDECAR_SUFFIX))
         _err(f"Added {article.id} to {folder}")
 
 

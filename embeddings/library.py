@@ -26,11 +26,17 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from .articles import ARTICLE_SUFFIX, article_files, first_line_title, one_paragraph_per_line, read_article
+from .articles import (
+    ARTICLE_SUFFIX,
+    SIDECAR_SUFFIX,
+    article_files,
+    first_line_title,
+    one_paragraph_per_line,
+    read_article,
+)
 from .errors import ArticleError, ArticleNotFoundError
 from .types import Article, text_checksum
 
-SIDECAR_SUFFIX = ".json"
 LIST_HINT = "see the ids with: python -m embeddings list"
 MAX_SLUG_CHARS = 40
 HASH_CHARS = 6
