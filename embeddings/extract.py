@@ -18,6 +18,7 @@ from pathlib import PurePath
 import lxml.etree
 import lxml.html
 import trafilatura
+from trafilatura.settings import Document
 
 from .articles import first_line_title, one_paragraph_per_line
 from .errors import ExtractError
@@ -102,7 +103,7 @@ def _title_and_body(raw: str, kind: Kind) -> tuple[str, str]:
 def _html(html: str) -> tuple[str, str]:
     """Title and main text of an HTML page, by trafilatura."""
     document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
-    if document is None:
+    if not isinstance(document, Document):  # None: nothing found (a dict only comes with as_dict=True)
         return _html_title(html), ""
     return document.title or _html_title(html), document.text or ""
 
