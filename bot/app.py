@@ -25,11 +25,18 @@ from telegram.ext import (
     filters,
 )
 
-from embeddings import FetchPolicy, IndexedLibrary, SanadError, Settings, prepare_process, read_environment
+from embeddings import (
+    FetchPolicy,
+    IndexedLibrary,
+    SanadError,
+    Settings,
+    new_async_client,
+    prepare_process,
+    read_environment,
+)
 
 from . import handlers, messages
 from .context import BotData, SanadApplication, SanadContext
-from .fetch import new_async_client
 from .redact import configure_logging
 from .settings import BotSettings
 

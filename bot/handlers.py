@@ -23,11 +23,11 @@ from embeddings import (
     QuestionError,
     decode_document,
     extract_article,
+    fetch_url_async,
 )
 
 from . import messages
 from .context import SanadContext
-from .fetch import fetch_url_async
 from .render import (
     render_added,
     render_answer,

@@ -7,19 +7,27 @@ from .collection import Collection
 from .engine import Engine, RetrievalConfig
 from .errors import (
     ArticleError,
+    ArticleNotFoundError,
     EvalFileError,
+    ExtractError,
+    ExtractReason,
+    FetchError,
+    FetchFailedError,
+    FetchReason,
     IndexCorruptError,
     IndexMissingError,
     IndexStaleError,
+    IndexStateError,
     ModelError,
     QuestionError,
     SanadError,
     SettingsError,
+    URLRefusedError,
 )
-from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, ExtractReason, decode_document, extract_article
-from .fetch import FetchError, FetchPolicy, FetchReason
+from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
+from .fetch import FetchPolicy, fetch_url_async, new_async_client
 from .indexed_library import IndexedLibrary
-from .library import ArticleNotFoundError, Library
+from .library import Library
 from .model import Encoder
 from .process import prepare_process
 from .settings import Settings, read_environment
@@ -40,11 +48,13 @@ __all__ = [
     "ExtractReason",
     "ExtractedArticle",
     "FetchError",
+    "FetchFailedError",
     "FetchPolicy",
     "FetchReason",
     "IndexCorruptError",
     "IndexMissingError",
     "IndexStaleError",
+    "IndexStateError",
     "IndexedLibrary",
     "Library",
     "ModelError",
@@ -57,8 +67,11 @@ __all__ = [
     "Settings",
     "SettingsError",
     "Span",
+    "URLRefusedError",
     "decode_document",
     "extract_article",
+    "fetch_url_async",
+    "new_async_client",
     "prepare_process",
     "read_environment",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .retrieve import Hit
+from .script import is_arabic_script
 from .types import Answer, Article, Passage, Quote, Scores, Span
 
 
@@ -32,13 +33,6 @@ class Abstention:
         if dense < self.min_dense:
             return False
         return dense >= self.confident_dense or coverage >= self.min_coverage
-
-
-def is_arabic_script(text: str) -> bool:
-    """True when most letters of `text` are Arabic (or it has no letters at all)."""
-    letters = [c for c in text if c.isalpha()]
-    arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f")
-    return not letters or arabic * 2 >= len(letters)
 
 
 def term_coverage(question_terms: Sequence[str], text_terms: set[str], idf: Callable[[str], float]) -> float:

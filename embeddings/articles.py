@@ -1,6 +1,10 @@
 """Reading articles from disk: a `.txt` file of UTF-8 text, with an optional `.json`
 sidecar of the same name holding its title, source, date added and (since the library
-writes it) the text's checksum, which reading does not need. `library.py` writes them."""
+writes it) the text's checksum, which reading does not need. `library.py` writes them.
+
+Also the shape of a stored article's text, shared by the library and extraction: one
+paragraph per line (`one_paragraph_per_line`), and the title an article without one gets,
+its first line cut at `TITLE_CHARS` (`first_line_title`)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,23 @@ from .errors import ArticleError
 from .types import Article
 
 ARTICLE_SUFFIX = ".txt"
+SIDECAR_SUFFIX = ".json"
+TITLE_CHARS = 80  # a title taken from the first line is cut there
+
+
+def one_paragraph_per_line(text: str) -> str:
+    """`text` with each line stripped, runs of spaces made one space, and blank lines dropped."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def first_line_title(text: str) -> str:
+    """The title of an article that has none: its first non-blank line, cut at TITLE_CHARS."""
+    return text.strip().split("\n", 1)[0][:TITLE_CHARS].strip()
 
 
 def _read_metadata(path: Path) -> dict[str, str]:
-    sidecar = path.with_suffix(".json")
+    sidecar = path.with_suffix(SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return {}
     try:
@@ -41,10 +58,9 @@ def read_article(path: Path) -> Article:
     if not text.strip():
         raise ArticleError(f"article file {path} is empty; give it the article's text")
     meta = _read_metadata(path)
-    first_line = text.strip().split("\n", 1)[0]
     return Article(
         id=path.name.removesuffix(ARTICLE_SUFFIX),
-        title=meta.get("title") or first_line[:80],
+        title=meta.get("title") or first_line_title(text),
         source=meta.get("source") or path.name,
         text=text,
         added=meta.get("added", ""),

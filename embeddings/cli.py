@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import bench
-from .articles import ARTICLE_SUFFIX, article_files, read_articles
+from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .engine import Engine, RetrievalConfig, question_text
-from .errors import ArticleError, SanadError
+from .errors import ArticleError, ExtractError, SanadError
 from .evaluate import evaluate, read_squad
-from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
+from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
 from .fetch import FetchPolicy, fetch_url
 from .index import build_index, save_index
 from .indexed_library import IndexedLibrary
@@ -46,9 +46,9 @@ def _copy_into_library(paths: Sequence[Path], folder: Path) -> None:
         if target.exists() and target.read_text(encoding="utf-8") != path.read_text(encoding="utf-8"):
             raise ArticleError(f"{target} already exists with other text; rename {path} or remove {target}")
         shutil.copyfile(path, target)
-        sidecar = path.with_suffix(".json")
+        sidecar = path.with_suffix(SIDECAR_SUFFIX)
         if sidecar.is_file():
-            shutil.copyfile(sidecar, target.with_suffix(".json"))
+            shutil.copyfile(sidecar, target.with_suffix(SIDECAR_SUFFIX))
         _err(f"Added {article.id} to {folder}")
 
 

@@ -12,19 +12,19 @@ Refusals are `ExtractError` with a stable `reason`: "empty", "not_text", "file_t
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Literal
 
 import lxml.etree
 import lxml.html
 import trafilatura
+from trafilatura.settings import Document
 
-from .errors import ArticleError
+from .articles import first_line_title, one_paragraph_per_line
+from .errors import ExtractError
 from .fetch import FetchedPage, FetchPolicy, Kind, decode_body
+from .script import letter_share
 
-ExtractReason = Literal["empty", "not_text", "file_type", "too_large"]
 DOCUMENT_KINDS: dict[str, Kind] = {
     ".txt": "text",
     ".md": "markdown",
@@ -33,18 +33,7 @@ DOCUMENT_KINDS: dict[str, Kind] = {
     ".htm": "html",
 }
 MIN_LETTER_SHARE = 0.5  # of the characters that are not spaces
-TITLE_CHARS = 80  # a title taken from the first line is cut there
 _MEDIA_TYPES: dict[Kind, str] = {"html": "text/html", "text": "text/plain", "markdown": "text/markdown"}
-_ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
-_LATIN_BLOCKS = ((0x0041, 0x024F), (0x1E00, 0x1EFF))
-
-
-class ExtractError(ArticleError):
-    """A page or file holds no usable article text; `reason` is a stable code for translations."""
-
-    def __init__(self, source: str, reason: ExtractReason, detail: str) -> None:
-        self.source, self.reason, self.detail = source, reason, detail
-        super().__init__(f"Cannot use {source} as an article: {detail}")
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,7 @@ def extract_article(
     title, body = _title_and_body(raw, kind)
     text = one_paragraph_per_line(body)
     check_letters(text, source)
-    return ExtractedArticle(title=" ".join(title.split()) or _first_line(text), text=text)
+    return ExtractedArticle(title=" ".join(title.split()) or first_line_title(text), text=text)
 
 
 def decode_document(data: bytes, filename: str, *, max_bytes: int = FetchPolicy.max_bytes) -> ExtractedArticle:
@@ -90,12 +79,6 @@ def decode_document(data: bytes, filename: str, *, max_bytes: int = FetchPolicy.
     return extract_article(text, kind=kind, source=filename)
 
 
-def one_paragraph_per_line(text: str) -> str:
-    """`text` with each line stripped, runs of spaces made one space, and blank lines dropped."""
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
 def check_letters(text: str, source: str) -> None:
     """Refuse an empty text, or one whose visible characters are mostly not Arabic or Latin letters."""
     if not text.strip():
@@ -109,21 +92,6 @@ def check_letters(text: str, source: str) -> None:
         raise ExtractError(source, "not_text", detail)
 
 
-def letter_share(text: str) -> float:
-    """The share of the characters that are not spaces which are Arabic or Latin letters."""
-    visible = [ch for ch in text if not ch.isspace()]
-    if not visible:
-        return 0.0
-    return sum(map(_is_letter, visible)) / len(visible)
-
-
-def _is_letter(ch: str) -> bool:
-    code = ord(ch)
-    if any(low <= code <= high for low, high in _ARABIC_BLOCKS):
-        return ch.isalpha() or unicodedata.category(ch) == "Mn"  # letters and harakat
-    return ch.isalpha() and any(low <= code <= high for low, high in _LATIN_BLOCKS)
-
-
 def _title_and_body(raw: str, kind: Kind) -> tuple[str, str]:
     if kind == "html":
         return _html(raw)
@@ -134,8 +102,8 @@ def _title_and_body(raw: str, kind: Kind) -> tuple[str, str]:
 
 def _html(html: str) -> tuple[str, str]:
     """Title and main text of an HTML page, by trafilatura."""
-    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, as_dict=False)
-    if document is None or isinstance(document, dict):  # as_dict=False gives a Document
+    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    if not isinstance(document, Document):  # None: nothing found (a dict only comes with as_dict=True)
         return _html_title(html), ""
     return document.title or _html_title(html), document.text or ""
 
@@ -152,7 +120,3 @@ def _markdown_title(text: str) -> str:
         if line.lstrip().startswith("# "):
             return line.lstrip()[2:].strip(" #")
     return ""
-
-
-def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0][:TITLE_CHARS].strip()

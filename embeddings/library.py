@@ -26,27 +26,23 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from .articles import ARTICLE_SUFFIX, article_files, read_article
-from .errors import ArticleError
+from .articles import (
+    ARTICLE_SUFFIX,
+    SIDECAR_SUFFIX,
+    article_files,
+    first_line_title,
+    one_paragraph_per_line,
+    read_article,
+)
+from .errors import ArticleError, ArticleNotFoundError
 from .types import Article, text_checksum
 
-SIDECAR_SUFFIX = ".json"
 LIST_HINT = "see the ids with: python -m embeddings list"
 MAX_SLUG_CHARS = 40
 HASH_CHARS = 6
 _WORD = re.compile(r"[a-z0-9]+")
 _PAGE_SUFFIXES = (".html", ".htm", ".php", ".aspx", ".asp", ".jsp", ".shtml")
 _TEMP_SUFFIX = ".tmp"
-
-
-class ArticleNotFoundError(ArticleError):
-    """No article of the library has the id asked for."""
-
-
-def tidy_text(text: str) -> str:
-    """The text as stored: each line stripped, runs of spaces made one, blank lines dropped."""
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def is_url(source: str) -> bool:
@@ -63,7 +59,7 @@ def url_key(url: str) -> str:
 
 
 def _content_key(text: str) -> str:
-    return text_checksum(tidy_text(text))
+    return text_checksum(one_paragraph_per_line(text))
 
 
 def _ascii_words(text: str) -> list[str]:
@@ -161,7 +157,7 @@ class Library:
 
     def add(self, text: str, title: str, source: str) -> tuple[Article, bool]:
         """Store an article; returns (article, True), or (the stored one, False) for a duplicate."""
-        text = tidy_text(text)
+        text = one_paragraph_per_line(text)
         if not text:
             raise ArticleError(f"the article from {source or 'the input'} has no text; give it the article's text")
         existing = self.find(text=text, source=source)
@@ -171,7 +167,7 @@ class Library:
         checksum = text_checksum(text)
         taken = {p.name.removesuffix(ARTICLE_SUFFIX) for p in article_files(self.folder)}
         article_id = new_article_id(title, source, checksum, taken)
-        title = " ".join(title.split()) or text.split("\n", 1)[0][:80]
+        title = " ".join(title.split()) or first_line_title(text)
         added = datetime.now(UTC).isoformat(timespec="seconds")
         sidecar = {"title": title, "source": source, "added": added, "checksum": checksum}
         path = self.folder / f"{article_id}{ARTICLE_SUFFIX}"

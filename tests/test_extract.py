@@ -9,17 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embeddings.errors import ArticleError
+from embeddings.articles import one_paragraph_per_line
+from embeddings.errors import ArticleError, ExtractError, ExtractReason
 from embeddings.extract import (
     ExtractedArticle,
-    ExtractError,
-    ExtractReason,
     decode_document,
     extract_article,
-    letter_share,
-    one_paragraph_per_line,
 )
 from embeddings.fetch import FetchedPage, FetchPolicy, fetch_url
+from embeddings.script import letter_share
 from tests.fetch_server import (
     NAV_WORDS,
     PAGE_CP1256,

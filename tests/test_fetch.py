@@ -13,19 +13,22 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.fetch import fetch_url_async
-from embeddings.errors import ArticleError, SettingsError
-from embeddings.fetch import (
-    FetchedPage,
+from embeddings.errors import (
+    ArticleError,
     FetchError,
     FetchFailedError,
-    FetchPolicy,
     FetchReason,
+    SettingsError,
     URLRefusedError,
+)
+from embeddings.fetch import (
+    FetchedPage,
+    FetchPolicy,
     address_kind,
     check_host,
     decode_body,
     fetch_url,
+    fetch_url_async,
     parse_url,
     resolve_host,
 )

@@ -14,11 +14,11 @@ from fake_encoder import FakeEncoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embeddings import ArticleError, IndexedLibrary, Settings, SettingsError
-from embeddings.articles import read_article
+from embeddings import ArticleError, ArticleNotFoundError, IndexedLibrary, Settings, SettingsError
+from embeddings.articles import one_paragraph_per_line, read_article
 from embeddings.engine import RetrievalConfig
 from embeddings.index import load_index
-from embeddings.library import ArticleNotFoundError, Library, new_article_id, tidy_text
+from embeddings.library import Library, new_article_id
 from embeddings.passages import Chunking
 from embeddings.types import text_checksum
 
@@ -160,7 +160,7 @@ def test_remove_of_an_unknown_id_says_how_to_list_the_ids(library: Library, arti
 
 
 def test_text_is_tidied_one_paragraph_per_line() -> None:
-    assert tidy_text(" أ  ب \r\n\r\n\tج\n\n") == "أ ب\nج"
+    assert one_paragraph_per_line(" أ  ب \r\n\r\n\tج\n\n") == "أ ب\nج"
 
 
 def test_empty_text_is_refused(library: Library) -> None:

@@ -21,8 +21,8 @@ from bot.redact import quiet_http_libraries
 from bot.render import to_plain
 from bot.settings import BotSettings
 from embeddings import Article, IndexedLibrary, Settings
-from embeddings.extract import ExtractReason
-from embeddings.fetch import FetchPolicy, FetchReason
+from embeddings.errors import ExtractReason, FetchReason
+from embeddings.fetch import FetchPolicy
 from tests.fetch_server import TITLE, FetchTestServer, serve
 
 ADMIN, USER = 4242, 777

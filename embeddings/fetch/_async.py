@@ -1,8 +1,7 @@
-"""The async twin of `embeddings.fetch.fetch_url`, for the bot's event loop.
+"""The async fetcher, for the bot's event loop: `fetch_url_async` drives the helpers of
+`_hops.py` with httpx.AsyncClient.
 
-Every decision (URL and address checks, redirects, status, type, size, charset) is taken by
-the helpers of `embeddings.fetch`; this module only drives them with httpx.AsyncClient. The
-DNS check and the decoding run in threads, and `asyncio.timeout` holds the whole fetch,
+The DNS check and the decoding run in threads, and `asyncio.timeout` holds the whole fetch,
 DNS included, to the policy's deadline.
 """
 
@@ -12,15 +11,9 @@ import asyncio
 
 import httpx
 
-from embeddings.fetch import (
-    HEADERS,
-    FetchedPage,
-    FetchPolicy,
-    Hops,
-    HostCheck,
-    check_host,
-    timeout_error,
-)
+from ._addresses import HostCheck, check_host
+from ._hops import HEADERS, Hops, timeout_error
+from ._policy import FetchedPage, FetchPolicy
 
 
 def new_async_client() -> httpx.AsyncClient:
@@ -38,7 +31,7 @@ async def fetch_url_async(
     """Fetch `url` under `policy` (default: `FetchPolicy()`); raise FetchError on any refusal.
 
     `check(host, allow_private)` judges the host of every hop; `client` may be one the
-    application opened in post_init with `new_async_client()`.
+    application opened at start-up with `new_async_client()`.
     """
     policy = policy or FetchPolicy()
     try:
