@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from bot_harness import ARTICLES_DIR, TOKEN, BotThread, start_bot
-from fake_telegram import FakeTelegram, Sent
 
 from embeddings import Engine, Settings
+from testkit.fake_telegram import FakeTelegram, Sent
 
 
 @pytest.fixture(scope="session")

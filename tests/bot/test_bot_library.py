@@ -13,7 +13,6 @@ from typing import get_args
 import numpy as np
 import pytest
 from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, read_dev_questions
-from fake_telegram import BOT_USERNAME, FakeTelegram, Sent, parse_html
 
 from bot import messages
 from bot.app import build_application
@@ -23,6 +22,7 @@ from bot.settings import BotSettings
 from embeddings import Engine, Settings
 from embeddings.extract import ExtractReason
 from embeddings.fetch import FetchPolicy, FetchReason
+from testkit.fake_telegram import BOT_USERNAME, FakeTelegram, Sent, parse_html
 from tests.fetch_server import TITLE, FetchTestServer, serve
 
 ADMIN, USER = 4242, 777
