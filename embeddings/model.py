@@ -18,7 +18,7 @@ from .settings import DEFAULT_MODEL
 
 # Passages are embedded 8 at a time: sentence-transformers sorts them by length, and on 2
 # cores smaller batches waste less on padding and keep the activations in cache. XQuAD-ar's
-# passages took 30-35% less time than with its default of 32 (`python -m embeddings bench`).
+# passages took 30-35% less time than with its default of 32 (`python -m benchmarks`).
 PASSAGE_BATCH_SIZE = 8
 _QUERY_PROMPTS = ("query",)
 _PASSAGE_PROMPTS = ("passage", "document", "doc")
@@ -85,7 +85,7 @@ def _calm_openmp_threads() -> None:
     the next one. On a 2-core machine shared with other processes the spinning thread keeps
     the core from whoever needs it (the other thread of the same forward pass included), and a
     single question took 10x longer (1.7-2.4 s instead of 0.05-0.2 s, measured with
-    `python -m embeddings bench`). It must be set before torch loads its OpenMP runtime; an
+    `python -m benchmarks`). It must be set before torch loads its OpenMP runtime; an
     explicit OMP_WAIT_POLICY (e.g. ACTIVE on a dedicated machine) is kept.
     """
     if "torch" in sys.modules:
