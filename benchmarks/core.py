@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,7 +56,7 @@ def measure_build(encoder: Encoder, articles: Sequence[Article], repeats: int) -
     bare_call = bare_encode(encoder, encoder.passage_prompt)
     bare_call(texts[:2])
     encoder.encode_passages(texts[:2])
-    steps = [
+    steps: list[tuple[str, Callable[[], object]]] = [
         ("encode", lambda: bare_call(texts)),
         ("build", lambda: Engine.from_articles(articles, encoder, config=config, abstention=None)),
     ]

@@ -53,7 +53,8 @@ class TermDocuments(Sequence[list[int]]):
         if not -len(self) <= item < len(self):
             raise IndexError(f"document {item} of {len(self)}")
         item %= len(self)
-        return self.tokens[self._bounds[item] : self._bounds[item + 1]].tolist()
+        document: list[int] = self.tokens[self._bounds[item] : self._bounds[item + 1]].tolist()
+        return document
 
     def __iter__(self) -> Iterator[list[int]]:
         tokens, bounds = self.tokens, self._bounds

@@ -64,7 +64,8 @@ def handler_for(fake: BotApi) -> type[BaseHTTPRequestHandler]:
             if not body:
                 return {}
             if self.headers.get("Content-Type", "").startswith("application/json"):
-                return json.loads(body)
+                params: dict[str, Any] = json.loads(body)
+                return params
             return _decode_params(dict(parse_qsl(body, keep_blank_values=True)))
 
         def _respond_json(self, status: int, body: dict[str, Any]) -> None:
