@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import bench
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .engine import Engine, RetrievalConfig, question_text
 from .errors import ArticleError, ExtractError, SanadError
@@ -268,7 +267,6 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("-k", type=positive_int, default=5, help="MRR cut-off (default 5)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(run=cmd_eval)
-    bench.register(sub)
     return top
 
 

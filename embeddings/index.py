@@ -49,7 +49,7 @@ REBUILD_HINT = "rebuild it with: python -m embeddings build"
 # Exact (flat) search reads every vector for every question: ~0.28 µs a passage on our
 # 2-core machine, 280 ms at 1,000,000 passages (5x embedding the question). Up to
 # FLAT_MAX_PASSAGES it stays under ~15 ms and exact; above, an IVF index with √n lists
-# probes IVF_PROBES of them: 2 ms at 1,000,000 (`python -m embeddings bench`).
+# probes IVF_PROBES of them: 2 ms at 1,000,000 (`python -m benchmarks`).
 FLAT_MAX_PASSAGES = 50_000
 IVF_PROBES = 16
 _IVF_TRAIN_PER_LIST = 64  # training points per list (FAISS warns below 39)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # imported lazily at run time: torch is slow to import
 
 # Passages are embedded 8 at a time: sentence-transformers sorts them by length, and on 2
 # cores smaller batches waste less on padding and keep the activations in cache. XQuAD-ar's
-# passages took 30-35% less time than with its default of 32 (`python -m embeddings bench`).
+# passages took 30-35% less time than with its default of 32 (`python -m benchmarks`).
 PASSAGE_BATCH_SIZE = 8
 _QUERY_PROMPTS = ("query",)
 _PASSAGE_PROMPTS = ("passage", "document", "doc")

@@ -1,4 +1,4 @@
-"""The benchmark: its pieces on small inputs, and the small (CI) run of the whole command.
+"""The benchmarks: their pieces on small inputs, and the small (CI) run of the whole command.
 
 No test asserts a timing: on a shared machine they mean nothing alone. The whole-command
 test only checks that every figure is there and positive, so the command never rots.
@@ -6,21 +6,23 @@ test only checks that every figure is there and positive, so the command never r
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
 import pytest
 
-from embeddings import bench
+from benchmarks import cli, corpus, growth, measure, options, report
+from benchmarks.bot_load import BOT_TOKEN
 from embeddings.lexical import Analyzer
 from embeddings.passages import Chunking, build_passages
 from embeddings.types import Article
+from testkit.fake_telegram import FakeTelegram
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 XQUAD = PROJECT_ROOT.parent / "shared" / "eval" / "xquad.ar.json"
@@ -37,80 +39,88 @@ SOURCE = Article(
 REAL = Article("real", "حقيقي", "test", "وزير الدفاع الروسي هو سيرجي شويجو.")
 
 
-def _corpus(n: int) -> bench.SyntheticCorpus:
+def _corpus(n: int) -> corpus.SyntheticCorpus:
     analyzer = Analyzer()
     real_passages = build_passages([REAL], Chunking())
-    pool = bench.sentence_pool([SOURCE], analyzer)
-    return bench.synthetic_corpus([REAL], real_passages, pool, analyzer, n, seed=7)
+    pool = corpus.sentence_pool([SOURCE], analyzer)
+    return corpus.synthetic_corpus([REAL], real_passages, pool, analyzer, n, seed=7)
 
 
-def _doc_terms(corpus: bench.SyntheticCorpus) -> list[list[str]]:
-    words = {i: t for t, i in corpus.vocab.items()}
-    edges = corpus.token_offsets
-    return [[words[int(i)] for i in corpus.tokens[edges[d] : edges[d + 1]]] for d in range(len(edges) - 1)]
+def _doc_terms(documents: corpus.TermDocuments) -> list[list[str]]:
+    words = {i: t for t, i in documents.vocab.items()}
+    return [[words[i] for i in document] for document in documents]
 
 
-def test_register_adds_the_bench_command_with_its_flags() -> None:
-    top = argparse.ArgumentParser()
-    bench.register(top.add_subparsers(dest="command"))
-    args = top.parse_args(["bench", "--json", "--quick", "--skip-growth", "--skip-bot", "--dense", "flat"])
-    assert args.run is bench.cmd_bench
+def test_the_parser_takes_every_flag() -> None:
+    args = cli.parser().parse_args(["--json", "--quick", "--skip-growth", "--skip-bot", "--dense", "flat"])
     assert (args.json, args.quick, args.skip_growth, args.skip_bot) == (True, True, True, True)
-    options = bench.options_from(args)
-    assert options.quick and options.growth_passages == bench.QUICK_GROWTH and options.dense_kinds == ("flat",)
+    bench_options = cli.options_from(args)
+    assert bench_options.quick and bench_options.growth_passages == options.QUICK_GROWTH
+    assert bench_options.dense_kinds == ("flat",)
 
 
 @pytest.mark.parametrize(
-    ("flags", "growth", "repeats"),
-    [([], bench.FULL_GROWTH, 3), (["--quick"], bench.QUICK_GROWTH, 1), (["--growth-passages", "5_000"], 5000, 3)],
+    ("flags", "growth_passages", "repeats"),
+    [([], options.FULL_GROWTH, 3), (["--quick"], options.QUICK_GROWTH, 1), (["--growth-passages", "5_000"], 5000, 3)],
 )
-def test_options_follow_the_flags(flags: list[str], growth: int, repeats: int) -> None:
-    top = argparse.ArgumentParser()
-    bench.register(top.add_subparsers(dest="command"))
-    options = bench.options_from(top.parse_args(["bench", *flags]))
-    assert (options.growth_passages, options.repeats) == (growth, repeats)
+def test_options_follow_the_flags(flags: list[str], growth_passages: int, repeats: int) -> None:
+    bench_options = cli.options_from(cli.parser().parse_args(flags))
+    assert (bench_options.growth_passages, bench_options.repeats) == (growth_passages, repeats)
 
 
 def test_unknown_dense_index_kind_is_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match="flat"):
-        bench.BenchOptions(dense_kinds=("lsh",))
+        options.BenchOptions(dense_kinds=("lsh",))
+    with pytest.raises(options.BenchmarkError, match="hnsw"):
+        cli.options_from(cli.parser().parse_args(["--dense", "ivf"]))
 
 
 def test_synthetic_passages_are_sentences_of_their_articles() -> None:
-    corpus = _corpus(250)
-    articles = {a.id: a for a in corpus.articles}
-    assert [p.id for p in corpus.passages] == list(range(250))
-    assert corpus.passages[0].article_id == "real"
-    for passage in corpus.passages[1:]:
+    made = _corpus(250)
+    articles = {a.id: a for a in made.articles}
+    assert [p.id for p in made.passages] == list(range(250))
+    assert made.passages[0].article_id == "real"
+    for passage in made.passages[1:]:
         text = articles[passage.article_id].text
         assert text[passage.start : passage.end] == " ".join(text[s.start : s.end] for s in passage.sentences)
         assert all(text[s.start : s.end] in SOURCE.text for s in passage.sentences)
         assert 3 <= len(passage.sentences) <= 7
 
 
+def test_term_documents_give_each_document_as_a_list_of_ints() -> None:
+    documents = corpus.TermDocuments(np.array([4, 5, 6, 7], dtype=np.int32), np.array([0, 1, 1, 4]), {})
+    assert len(documents) == 3
+    assert list(documents) == [[4], [], [5, 6, 7]] == documents[:]
+    assert documents[-1] == [5, 6, 7] and type(documents[0][0]) is int
+    with pytest.raises(IndexError):
+        documents[3]
+
+
 def test_synthetic_bm25_scores_as_bm25s_indexing_the_same_terms() -> None:
-    corpus = _corpus(400)
+    made_corpus = _corpus(400)
     expected = bm25s.BM25()
-    expected.index(_doc_terms(corpus), show_progress=False)
-    made = bench.synthetic_bm25(corpus)
-    terms = [t for t in corpus.vocab if t]
+    expected.index(_doc_terms(made_corpus.documents), show_progress=False)
+    made = corpus.synthetic_bm25(made_corpus.documents)
+    terms = [t for t in made_corpus.documents.vocab if t]
     real_only = Analyzer().terms("شويجو")
     for query in ([terms[0]], terms[1:4], [terms[5], terms[5], terms[-1]], real_only):
         scores = made.get_scores(query)
         assert scores.max() > 0
         np.testing.assert_allclose(scores, expected.get_scores(query), rtol=1e-5)
+    assert "" not in made_corpus.documents.vocab  # bm25s added its empty term to a copy
 
 
 def test_unit_vectors_are_normalised_and_reproducible() -> None:
-    vectors = bench.unit_vectors(1000, 16, seed=3, chunk=300)
+    vectors = corpus.unit_vectors(1000, 16, seed=3, chunk=300)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_array_equal(vectors, bench.unit_vectors(1000, 16, seed=3, chunk=300))
+    np.testing.assert_array_equal(vectors, corpus.unit_vectors(1000, 16, seed=3, chunk=300))
 
 
-@pytest.mark.parametrize("kind", bench.DENSE_KINDS)
+@pytest.mark.parametrize("kind", options.DENSE_KINDS)
 def test_every_dense_index_kind_finds_a_stored_vector_and_gives_it_back(kind: str) -> None:
-    vectors = bench.unit_vectors(3000, 32, seed=5)
-    index = bench.dense_index(kind, vectors, seed=5)
+    vectors = corpus.unit_vectors(3000, 32, seed=5)
+    index = growth.comparison_index(kind, vectors)
+    assert growth.index_kind(index) == kind
     _, ids = index.search(vectors[[42]], 5)
     assert ids[0][0] == 42
     np.testing.assert_allclose(index.reconstruct_batch(np.array([42, 7], dtype=np.int64)), vectors[[42, 7]])
@@ -118,65 +128,71 @@ def test_every_dense_index_kind_finds_a_stored_vector_and_gives_it_back(kind: st
 
 def test_interleaved_alternates_which_call_goes_first() -> None:
     calls: list[str] = []
-    samples = bench.interleaved({"a": lambda q: calls.append("a" + q), "b": lambda q: calls.append("b" + q)}, ["1"], 2)
+    first, second = (lambda q: calls.append("a" + q)), (lambda q: calls.append("b" + q))
+    samples = measure.interleaved({"a": first, "b": second}, ["1"], 2)
     assert calls == ["a1", "b1", "a1", "b1", "b1", "a1"]  # warm-up, then a first, then b first
     assert {name: len(times) for name, times in samples.items()} == {"a": 2, "b": 2}
 
 
 def test_figure_says_whether_its_target_is_met() -> None:
-    met = bench.Figure("x", "overhead", 1.2, "x", 1.5, detail="ask 1 ms")
-    missed = bench.Figure("q", "throughput", 3.0, " q/s", 5.0, higher_is_better=True)
+    met = report.Figure("x", "overhead", 1.2, "x", 1.5, detail="ask 1 ms")
+    missed = report.Figure("q", "throughput", 3.0, " q/s", 5.0, higher_is_better=True)
     assert met.met and "met" in met.line() and "ask 1 ms" in met.line()
     assert missed.met is False and "MISSED" in missed.line()
-    assert "skipped" in bench.skipped("growth_ratio", "growth", "--skip-growth").line()
+    assert "skipped" in report.skipped("growth_ratio", "growth", "--skip-growth").line()
 
 
 def test_json_report_holds_every_figure_under_its_key() -> None:
-    figures = [bench.Figure(k, k, 1.0) for k in JSON_KEYS[:3]] + [bench.skipped(k, k, "") for k in JSON_KEYS[3:]]
-    report = bench.report_json(figures, bench.BenchOptions(quick=True), seconds=1.0)
-    assert all(key in report for key in JSON_KEYS)
-    assert report["bot_rss_mb"] is None and report["answer_overhead"] == 1.0
-    json.dumps(report)
+    figures = [report.Figure(k, k, 1.0) for k in JSON_KEYS[:3]] + [report.skipped(k, k, "") for k in JSON_KEYS[3:]]
+    made = report.report_json(figures, options.BenchOptions(quick=True), seconds=1.0)
+    assert all(key in made for key in JSON_KEYS)
+    assert made["bot_rss_mb"] is None and made["answer_overhead"] == 1.0
+    json.dumps(made)
 
 
-def _call(api: bench.FakeBotApi, method: str, params: dict | None = None) -> dict:
+def _call(fake: FakeTelegram, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     body = json.dumps(params or {}).encode("utf-8")
     request = urllib.request.Request(
-        f"{api.url}/bot{api.token}/{method}", data=body, headers={"Content-Type": "application/json"}
+        f"{fake.url}/bot{fake.token}/{method}", data=body, headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+        answer: dict[str, Any] = json.loads(response.read())
+    return answer
 
 
-def test_fake_bot_api_hands_out_questions_and_times_the_replies() -> None:
-    with bench.FakeBotApi(bench.BOT_TOKEN, max_poll_seconds=0.1) as api:
-        assert _call(api, "getMe")["result"]["is_bot"]
-        asked = api.ask({11: "سؤال", 12: "سؤال آخر"})
-        updates = _call(api, "getUpdates", {"offset": 0, "timeout": 1})["result"]
+def test_fake_bot_api_hands_out_a_batch_of_questions_and_times_the_replies() -> None:
+    """What the bot-load step relies on: one getUpdates sees every chat's question, and each
+    chat's replies are kept with the time they arrived."""
+    with FakeTelegram(BOT_TOKEN, max_poll_seconds=0.1) as fake:
+        assert _call(fake, "getMe")["result"]["is_bot"]
+        asked = fake.send_texts({11: "سؤال", 12: "سؤال آخر"})
+        updates = _call(fake, "getUpdates", {"offset": 0, "timeout": 1})["result"]
         assert [u["message"]["chat"]["id"] for u in updates] == [11, 12]
-        assert _call(api, "getUpdates", {"offset": updates[-1]["update_id"] + 1, "timeout": 0})["result"] == []
-        sent = _call(api, "sendMessage", {"chat_id": 11, "text": "جواب"})["result"]
-        assert sent["chat"]["id"] == 11 and api.first_reply[11] >= asked
-        assert _call(api, "setMyCommands", {"commands": "[]"})["ok"]
+        assert _call(fake, "getUpdates", {"offset": updates[-1]["update_id"] + 1, "timeout": 0})["result"] == []
+        sent = _call(fake, "sendMessage", {"chat_id": 11, "text": "جواب"})["result"]
+        replies = fake.messages_by_chat([11, 12])
+        assert sent["chat"]["id"] == 11 and [r.plain for r in replies[11]] == ["جواب"] and replies[12] == []
+        assert replies[11][0].at >= asked
+        assert _call(fake, "setMyCommands", {"commands": []})["ok"]
 
 
 def test_rss_is_read_from_proc() -> None:
-    memory = bench.rss_mb()
+    memory = measure.rss_mb()
     assert memory["VmHWM"] >= memory["VmRSS"] > 0
 
 
-@pytest.mark.skipif(not XQUAD.is_file(), reason=f"needs {XQUAD}")
+@pytest.mark.skipif(not XQUAD.is_file(), reason=f"needs the XQuAD-ar file at {XQUAD} (../shared beside the project)")
 def test_quick_bench_reports_every_figure_as_a_positive_number() -> None:
     """The CI run: 20,000 synthetic passages, one repeat, the real model and the real bot."""
     run = subprocess.run(
-        [sys.executable, "-m", "embeddings", "bench", "--quick", "--json"],
+        [sys.executable, "-m", "benchmarks", "--quick", "--json"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=840,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout)
-    assert {key: report[key] > 0 for key in JSON_KEYS} == dict.fromkeys(JSON_KEYS, True)
-    assert report["raw"]["growth_ratio"]["synthetic"] is True
-    assert report["setup"]["growth_passages"] == bench.QUICK_GROWTH
+    made = json.loads(run.stdout)
+    assert {key: made[key] > 0 for key in JSON_KEYS} == dict.fromkeys(JSON_KEYS, True)
+    assert made["raw"]["growth_ratio"]["synthetic"] is True
+    assert made["setup"]["growth_passages"] == options.QUICK_GROWTH

@@ -8,7 +8,6 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from fake_telegram import FakeTelegram
 from shared_data import read_jsonl
 from telegram.ext import Application
 
@@ -16,6 +15,7 @@ from bot.app import build_application, run_polling
 from bot.redact import quiet_http_libraries
 from bot.settings import BotSettings
 from embeddings import IndexedLibrary
+from testkit.fake_telegram import FakeTelegram
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from bot_harness import ARTICLES_DIR, TOKEN, BotThread, start_bot
-from fake_telegram import FakeTelegram, Sent
 
 from embeddings import IndexedLibrary, Settings
 from embeddings.model import SentenceTransformerEncoder
+from testkit.fake_telegram import FakeTelegram, Sent
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,11 @@ from bot_harness import (
     read_dev_questions,
     start_bot,
 )
-from fake_telegram import BOT_USERNAME, FakeTelegram, Sent
 
 from bot import messages
 from bot.render import render_answer, to_plain
 from embeddings import Article, IndexedLibrary, Library, Settings
+from testkit.fake_telegram import BOT_USERNAME, FakeTelegram, Sent
 
 DEV_QUESTIONS = read_dev_questions()
 OFF_TOPIC = "ما عاصمة فرنسا؟"

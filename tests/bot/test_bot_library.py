@@ -13,7 +13,6 @@ from typing import get_args
 import pytest
 from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, read_dev_questions
 from fake_encoder import RecordingEncoder
-from fake_telegram import BOT_USERNAME, FakeTelegram, Sent, parse_html
 
 from bot import messages
 from bot.app import build_application
@@ -23,6 +22,7 @@ from bot.settings import BotSettings
 from embeddings import Article, IndexedLibrary, Settings
 from embeddings.errors import ExtractReason, FetchReason
 from embeddings.fetch import FetchPolicy
+from testkit.fake_telegram import BOT_USERNAME, FakeTelegram, Sent, parse_html
 from tests.fetch_server import TITLE, FetchTestServer, serve
 
 ADMIN, USER = 4242, 777

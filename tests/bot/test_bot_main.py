@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from bot_harness import ARTICLES_DIR, PROJECT_ROOT, read_dev_questions
-from fake_telegram import FakeTelegram
 
 from embeddings import Settings
+from testkit.fake_telegram import FakeTelegram
 
 PROCESS_TOKEN = "555000111:process-token_never_printed_anywhere_42"
 MINISTER = next(d for d in read_dev_questions() if "وزير الدفاع" in d.q)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from bot_harness import is_rtl
-from fake_telegram import parse_html, utf16_length
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import messages
 from bot.render import MESSAGE_LIMIT, render_answer, render_sources, to_plain
 from embeddings import Answer, Article, Quote, Scores, Span
+from testkit.fake_telegram import parse_html, utf16_length
 
 ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوية"
 HARAKAT = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"

@@ -1,4 +1,4 @@
-"""A small Bot API server for end-to-end tests, run in a thread on 127.0.0.1.
+"""A small Bot API server for the end-to-end tests and the benchmarks, run in a thread on 127.0.0.1.
 
 It speaks the HTTP interface the bot uses (getMe, getUpdates with long polling,
 sendMessage, sendChatAction, setMyCommands, answerCallbackQuery, deleteWebhook, getFile and
@@ -8,163 +8,52 @@ messages the way Telegram does: HTML entities are parsed (unknown or unbalanced 
 not be empty and must fit 4,096 UTF-16 code units. Tests play the users (`send_text`, ...),
 read what the bot sent (`sent`, `wait_for_messages`), and inject failures (`fail_next`).
 A user sending a file (`send_document`) stores its bytes for getFile and the download.
+A load (the benchmarks) sends many chats' questions in one batch (`send_texts`) and reads each
+chat's replies (`messages_by_chat`).
+
+The HTML parsing lives in telegram_html.py, the JSON objects and records in telegram_objects.py
+and the HTTP plumbing in bot_api_http.py; the names tests use from them (`Sent`, `Call`,
+`parse_html`, `utf16_length`, `ParseError`) are importable from here too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
+
+from .bot_api_http import handler_for
+from .telegram_html import ParseError, parse_html, user_entities, utf16_length
+from .telegram_objects import Call, Sent, chat_json, user_json
+
+__all__ = [
+    "BOT_ID",
+    "BOT_USERNAME",
+    "MESSAGE_LIMIT",
+    "Call",
+    "FakeTelegram",
+    "ParseError",
+    "Sent",
+    "WaitTimeoutError",
+    "parse_html",
+    "utf16_length",
+]
 
 MESSAGE_LIMIT = 4096
 BOT_ID = 7000001
 BOT_USERNAME = "sanad_test_bot"
-_JSON_FIELDS = {"reply_parameters", "commands", "allowed_updates", "link_preview_options", "reply_markup", "scope"}
-_INT_FIELDS = {"chat_id", "offset", "limit", "timeout", "message_id", "reply_to_message_id"}
-_ENTITY_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "a": "text_link",
-    "code": "code",
-    "pre": "pre",
-    "span": "spoiler",
-    "tg-spoiler": "spoiler",
-    "tg-emoji": "custom_emoji",
-    "blockquote": "blockquote",
-}
-_TAGS = set(_ENTITY_TYPES)
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]*))?)*)\s*>")
-_ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
-_MENTION_RE = re.compile(r"@[A-Za-z0-9_]{5,32}")
-_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
 
 
-class ParseError(ValueError):
-    """The text is not HTML Telegram accepts; the message is Telegram's wording."""
-
-
-def utf16_length(text: str) -> int:
-    """Length in UTF-16 code units, the way Telegram counts."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
-    """Telegram's HTML parse: the visible text and its entities (offsets in UTF-16 units)."""
-    plain: list[str] = []
-    units = 0
-    stack: list[tuple[str, int, str]] = []  # tag, start offset, attributes
-    entities: list[dict[str, Any]] = []
-    pos = 0
-    while pos < len(text):
-        char = text[pos]
-        if char == "<":
-            match = _TAG_RE.match(text, pos)
-            byte_offset = len(text[:pos].encode("utf-8"))
-            if match is None:
-                raise ParseError(f"Can't parse entities: unexpected end of name token at byte offset {byte_offset}")
-            closing, name, attributes = match.group(1), match.group(2).lower(), match.group(3)
-            if closing:
-                if not stack:
-                    raise ParseError(f"Can't parse entities: unexpected end tag at byte offset {byte_offset}")
-                open_name, start, open_attributes = stack.pop()
-                if open_name != name:
-                    raise ParseError(
-                        f"Can't parse entities: unmatched end tag at byte offset {byte_offset}, "
-                        f'expected "</{open_name}>", found "</{name}>"'
-                    )
-                kind = _ENTITY_TYPES[name]
-                if name == "blockquote" and "expandable" in open_attributes:
-                    kind = "expandable_blockquote"
-                if units > start:
-                    entities.append({"type": kind, "offset": start, "length": units - start})
-            else:
-                if name not in _TAGS:
-                    raise ParseError(
-                        f'Can\'t parse entities: unsupported start tag "{name}" at byte offset {byte_offset}'
-                    )
-                if name == "blockquote" and any(tag == "blockquote" for tag, _, _ in stack):
-                    raise ParseError("Can't parse entities: blockquote entities can't be nested")
-                stack.append((name, units, attributes))
-            pos = match.end()
-            continue
-        if char == "&":
-            match = _ENTITY_RE.match(text, pos)
-            value = _entity_value(match) if match else None
-            if value is None:
-                offset = len(text[:pos].encode("utf-8"))
-                raise ParseError(f"Can't parse entities: character '&' is reserved at byte offset {offset}")
-            plain.append(value)
-            units += utf16_length(value)
-            pos = match.end()
-            continue
-        plain.append(char)
-        units += utf16_length(char)
-        pos += 1
-    if stack:
-        raise ParseError(f"Can't parse entities: can't find end tag corresponding to start tag \"{stack[-1][0]}\"")
-    return "".join(plain), entities
-
-
-def _entity_value(match: re.Match[str]) -> str | None:
-    decimal, hexadecimal, name = match.groups()
-    if name is not None:
-        return _NAMED_ENTITIES.get(name)
-    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
-    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None
-
-
-@dataclass
-class Sent:
-    """A message the bot sent, as Telegram stored it."""
-
-    message_id: int
-    chat_id: int
-    text: str  # what the bot sent (HTML when parse_mode is HTML)
-    parse_mode: str | None
-    plain: str  # the visible text after parsing
-    entities: list[dict[str, Any]]
-    reply_to: int | None
-    at: float  # time.monotonic() when it was accepted
-
-    def entity_texts(self, *kinds: str) -> list[str]:
-        """The visible text under each entity of the given types."""
-        encoded = self.plain.encode("utf-16-le")
-        return [
-            encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-            for e in self.entities
-            if e["type"] in kinds
-        ]
-
-    @property
-    def quotes(self) -> list[str]:
-        """The text of every blockquote."""
-        return self.entity_texts("blockquote", "expandable_blockquote")
-
-
-@dataclass
-class Call:
-    """One request the bot made."""
-
-    method: str
-    params: dict[str, Any]
-    at: float
+class WaitTimeoutError(AssertionError):
+    """`wait_until` gave up. An AssertionError, so that a test fails with its message; code
+    that is not a test (the benchmarks) catches it by this name."""
 
 
 @dataclass
@@ -217,7 +106,7 @@ class FakeTelegram:
 
     def start(self) -> Self:
         """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
         self._thread.start()
@@ -243,7 +132,7 @@ class FakeTelegram:
         """Root URL, the value for TELEGRAM_API_BASE_URL."""
         assert self._server is not None, "start() the server first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"  # an IPv4 server: the host is a str, not bytes
 
     # --- the users' side -----------------------------------------------------------------
 
@@ -256,13 +145,17 @@ class FakeTelegram:
         reply_to: Sent | None = None,
     ) -> dict[str, Any]:
         """A user writes `text` in a chat (negative ids are supergroups); returns the message."""
-        message = self._new_message(chat_id, user_id, reply_to)
-        message["text"] = text
-        entities = _user_entities(text)
-        if entities:
-            message["entities"] = entities
+        message = self._text_message(chat_id, text, user_id, reply_to)
         self._push({"message": message})
         return message
+
+    def send_texts(self, texts: Mapping[int, str]) -> float:
+        """The user of each chat writes its text, all at the same moment: the updates are queued
+        together, so that one getUpdates can hand them all out (a load, not a conversation).
+        Returns time.monotonic() once they are queued."""
+        messages = [self._text_message(chat_id, text, None, None) for chat_id, text in texts.items()]
+        self._push(*({"message": message} for message in messages))
+        return time.monotonic()
 
     def send_other(
         self, chat_id: int, content: dict[str, Any], *, user_id: int | None = None, reply_to: Sent | None = None
@@ -300,7 +193,7 @@ class FakeTelegram:
         content: dict[str, Any] = {"document": document}
         if caption is not None:
             content["caption"] = caption
-            if entities := _user_entities(caption):
+            if entities := user_entities(caption):
                 content["caption_entities"] = [e for e in entities if e["type"] == "mention"]
         return self.send_other(chat_id, content, user_id=user_id, reply_to=reply_to)
 
@@ -308,18 +201,18 @@ class FakeTelegram:
         """A user edits an earlier message."""
         edited = dict(message, text=text, edit_date=int(time.time()))
         edited.pop("entities", None)
-        if entities := _user_entities(text):
+        if entities := user_entities(text):
             edited["entities"] = entities
         self._push({"edited_message": edited})
 
     def press_button(self, chat_id: int, data: str, *, user_id: int | None = None) -> str:
         """A user presses an inline button carrying `data`; returns the callback query id."""
         query_id = f"cq{next(self._update_ids)}"
-        user = _user(user_id or abs(chat_id))
+        user = user_json(user_id or abs(chat_id))
         message = {
             "message_id": 1,
             "date": int(time.time()),
-            "chat": _chat(chat_id),
+            "chat": chat_json(chat_id),
             "from": self.bot_user,
             "text": "زر",
         }
@@ -340,17 +233,24 @@ class FakeTelegram:
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": _chat(chat_id),
-            "from": _user(user_id or abs(chat_id)),
+            "chat": chat_json(chat_id),
+            "from": user_json(user_id or abs(chat_id)),
         }
         if reply_to is not None:
             with self._changed:
                 message["reply_to_message"] = self._state.messages[(reply_to.chat_id, reply_to.message_id)]
         return message
 
-    def _push(self, update: dict[str, Any]) -> None:
+    def _text_message(self, chat_id: int, text: str, user_id: int | None, reply_to: Sent | None) -> dict[str, Any]:
+        message = self._new_message(chat_id, user_id, reply_to)
+        message["text"] = text
+        if entities := user_entities(text):
+            message["entities"] = entities
+        return message
+
+    def _push(self, *updates: dict[str, Any]) -> None:
         with self._changed:
-            self._state.updates.append({"update_id": next(self._update_ids), **update})
+            self._state.updates.extend({"update_id": next(self._update_ids), **update} for update in updates)
             self._changed.notify_all()
 
     # --- what the bot did ----------------------------------------------------------------
@@ -370,6 +270,14 @@ class FakeTelegram:
         """Messages the bot sent to one chat."""
         return [sent for sent in self.sent if sent.chat_id == chat_id]
 
+    def messages_by_chat(self, chat_ids: Iterable[int]) -> dict[int, list[Sent]]:
+        """The messages the bot sent to each of the chats, in order (one pass over all it sent)."""
+        by_chat: dict[int, list[Sent]] = {chat_id: [] for chat_id in chat_ids}
+        for sent in self.sent:
+            if sent.chat_id in by_chat:
+                by_chat[sent.chat_id].append(sent)
+        return by_chat
+
     def wait_for_messages(self, chat_id: int, count: int = 1, timeout: float = 30.0, settle: float = 0.3) -> list[Sent]:
         """Wait until the bot has sent `count` messages to a chat, then a little more for stragglers."""
         self.wait_until(lambda: len(self.messages_to(chat_id)) >= count, timeout, f"{count} message(s) to {chat_id}")
@@ -377,14 +285,15 @@ class FakeTelegram:
         return self.messages_to(chat_id)
 
     def wait_until(self, condition: Callable[[], object], timeout: float, what: str = "condition") -> None:
-        """Block until `condition()` is truthy (re-checked on every request) or fail."""
+        """Block until `condition()` is truthy (re-checked on every request, and every 0.1 s)
+        or raise WaitTimeoutError naming `what` and the last requests."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while not condition():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     methods = [c.method for c in self._state.calls][-20:]
-                    raise AssertionError(f"timed out after {timeout} s waiting for {what}; last calls: {methods}")
+                    raise WaitTimeoutError(f"timed out after {timeout} s waiting for {what}; last calls: {methods}")
                 self._changed.wait(min(left, 0.1))
 
     def fail_next(
@@ -511,7 +420,8 @@ class FakeTelegram:
     def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         text = params.get("text", "")
         parse_mode = params.get("parse_mode") or None
-        plain, entities = text, []
+        plain = text
+        entities: list[dict[str, Any]] = []
         if parse_mode is not None and parse_mode.upper() == "HTML":
             try:
                 plain, entities = parse_html(text)
@@ -529,7 +439,7 @@ class FakeTelegram:
         message = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": _chat(chat_id),
+            "chat": chat_json(chat_id),
             "from": self.bot_user,
             "text": plain,
         }
@@ -552,87 +462,3 @@ class _ApiError(Exception):
 
 def _error(status: int, description: str) -> dict[str, Any]:
     return {"ok": False, "error_code": status, "description": description}
-
-
-def _chat(chat_id: int) -> dict[str, Any]:
-    if chat_id > 0:
-        return {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
-    return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
-
-
-def _user(user_id: int) -> dict[str, Any]:
-    return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}", "language_code": "ar"}
-
-
-def _user_entities(text: str) -> list[dict[str, Any]]:
-    """The entities Telegram's clients attach: a leading /command and @mentions."""
-    entities = []
-    command = _COMMAND_RE.match(text)
-    if command:
-        entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(command.group())})
-    for mention in _MENTION_RE.finditer(text):
-        if command and mention.start() < command.end():
-            continue
-        start = utf16_length(text[: mention.start()])
-        entities.append({"type": "mention", "offset": start, "length": utf16_length(mention.group())})
-    return entities
-
-
-def _decode_params(raw: dict[str, str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in _JSON_FIELDS:
-            params[key] = json.loads(value)
-        elif key in _INT_FIELDS and re.fullmatch(r"-?\d+", value):
-            params[key] = int(value)
-        else:
-            params[key] = value
-    return params
-
-
-def _handler_for(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self._respond(*fake.handle(urlsplit(self.path).path, self._params()))
-
-        def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            if path.startswith("/file/"):
-                self._respond_bytes(*fake.download(path))
-                return
-            self._respond(
-                *fake.handle(urlsplit(self.path).path, _decode_params(dict(parse_qsl(urlsplit(self.path).query))))
-            )
-
-        def _params(self) -> dict[str, Any]:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
-            if not body:
-                return {}
-            if self.headers.get("Content-Type", "").startswith("application/json"):
-                return json.loads(body)
-            return _decode_params(dict(parse_qsl(body, keep_blank_values=True)))
-
-        def _respond(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            # the bot may give up on a long poll (stopping); Telegram does not mind either
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
-
-        def _respond_bytes(self, status: int, data: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Silent: request lines hold the token."""
-
-    return Handler

@@ -1,0 +1,52 @@
+"""The benchmark's steps, in order, each giving its figures (None where the options skip it)."""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from embeddings import ArticleError, IndexedLibrary, Settings
+from embeddings.model import load_encoder
+
+from .bot_load import measure_bot
+from .core import QUESTIONS, measure_answer_overhead, measure_build, xquad_articles
+from .growth import measure_growth
+from .options import BenchOptions
+from .report import Figure, skipped
+
+Progress = Callable[[str], None]
+
+
+def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> list[Figure]:
+    """Every step in order; a step skipped by the options gives a figure of None. The index is
+    built in a temporary folder, so the project's own is never touched."""
+    with tempfile.TemporaryDirectory(prefix="sanad-bench-index-") as folder:
+        settings = replace(settings, index_dir=Path(folder) / "index")
+        progress("loading the model…")
+        encoder = load_encoder(settings.model, settings.model_cache)
+        progress("indexing the shipped article (as the bot does)…")
+        small = IndexedLibrary.open(settings, encoder=encoder, log=lambda _: None).engine
+        if not small.articles:
+            raise ArticleError(f"no articles in {settings.articles_dir}; the benchmark asks about the shipped one")
+        questions = QUESTIONS[:3] if options.quick else QUESTIONS
+        progress("1/5 answer overhead…")
+        overhead = measure_answer_overhead(small, questions, options.repeats)
+        figures = [overhead]
+        progress("2/5 build…")
+        xquad = xquad_articles(options.xquad, options.build_paragraphs)
+        figures.append(measure_build(encoder, xquad, options.build_repeats))
+        if options.skip_growth:
+            figures += [skipped("growth_ratio", "growth", "--skip-growth"), skipped("index_1m_rss_mb", "index RSS", "")]
+        else:
+            progress(f"3/5 growth to {options.growth_passages:,} passages…")
+            figures += measure_growth(small, xquad, options, questions)
+            gc.collect()
+        if options.skip_bot:
+            figures += [skipped("bot_rss_mb", "bot RSS", "--skip-bot"), skipped("questions_per_s", "bot", "")]
+        else:
+            progress("4-5/5 the bot: memory and throughput…")
+            figures += measure_bot(settings, QUESTIONS, options.waves, overhead.raw["encode_ms"])
+    return figures
