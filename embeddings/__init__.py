@@ -3,6 +3,7 @@
 Never imports Telegram; the bot imports only the names below.
 """
 
+from .chats import ChatAnswer, ChatCollections, ChatLimits
 from .collection import Collection
 from .engine import Engine, RetrievalConfig
 from .errors import (
@@ -18,6 +19,8 @@ from .errors import (
     IndexMissingError,
     IndexStaleError,
     IndexStateError,
+    LimitError,
+    LimitKind,
     ModelError,
     QuestionError,
     SanadError,
@@ -31,15 +34,23 @@ from .library import Library
 from .model import Encoder
 from .process import prepare_process
 from .settings import Settings, read_environment
+from .store import Action, ActionKind, ChatStore, ChatSummary, SQLiteChatStore, StoredArticle
 from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
 
 __all__ = [
     "DOCUMENT_KINDS",
     "EXAMPLE_QUESTION",
+    "Action",
+    "ActionKind",
     "Answer",
     "Article",
     "ArticleError",
     "ArticleNotFoundError",
+    "ChatAnswer",
+    "ChatCollections",
+    "ChatLimits",
+    "ChatStore",
+    "ChatSummary",
     "Collection",
     "Encoder",
     "Engine",
@@ -57,16 +68,20 @@ __all__ = [
     "IndexStateError",
     "IndexedLibrary",
     "Library",
+    "LimitError",
+    "LimitKind",
     "ModelError",
     "Passage",
     "QuestionError",
     "Quote",
     "RetrievalConfig",
+    "SQLiteChatStore",
     "SanadError",
     "Scores",
     "Settings",
     "SettingsError",
     "Span",
+    "StoredArticle",
     "URLRefusedError",
     "decode_document",
     "extract_article",

@@ -38,10 +38,11 @@ class Collection:
         analyzer: Analyzer,
         chunking: Chunking,
         *,
-        previous: SearchIndex | None = None,
+        previous: SearchIndex | Sequence[SearchIndex] | None = None,
         progress: bool = False,
     ) -> Collection:
-        """Index `articles` in memory; vectors of articles unchanged since `previous` are reused."""
+        """Index `articles` in memory; vectors of articles unchanged since `previous` (one index
+        or several) are reused."""
         index = build_index(articles, encoder, analyzer, chunking, progress=progress, previous=previous)
         return cls.of(index, articles)
 

@@ -100,15 +100,17 @@ class Engine:
         """The same model and rules over another collection."""
         return replace(self, collection=collection)
 
-    def build(self, articles: Sequence[Article], *, progress: bool = False) -> Collection:
+    def build(
+        self, articles: Sequence[Article], *, also: Sequence[SearchIndex] = (), progress: bool = False
+    ) -> Collection:
         """A collection of `articles` indexed with this engine's model, reusing the vectors of
-        the articles this engine's collection already holds unchanged."""
+        the articles this engine's collection (or an index in `also`) already holds unchanged."""
         return Collection.build(
             articles,
             self.encoder,
             self.analyzer,
             self.config.chunking,
-            previous=self.collection.index,
+            previous=[self.collection.index, *also],
             progress=progress,
         )
 

@@ -21,6 +21,8 @@ translates by it, and `typing.get_args` lists the codes, e.g. to check a table o
     │   ├── IndexStaleError
     │   └── IndexCorruptError
     ├── QuestionError              the question itself is unusable (empty, ...)
+    ├── LimitError                 .limit, .allowed: a chat or a user reached a limit of adding
+    │                              (articles_per_chat, adds_per_hour)
     └── EvalFileError              an evaluation file is not SQuAD v1.1 JSON
 
 (The bot adds its own `BotSettingsError` under `SanadError`, in `bot/settings.py`.)
@@ -42,6 +44,7 @@ FetchReason = Literal[
     "http_status",
 ]
 ExtractReason = Literal["empty", "not_text", "file_type", "too_large"]
+LimitKind = Literal["articles_per_chat", "adds_per_hour"]
 
 
 class SanadError(Exception):
@@ -115,6 +118,14 @@ class IndexCorruptError(IndexStateError):
 
 class QuestionError(SanadError):
     """The question cannot be answered as asked (for example, it is empty)."""
+
+
+class LimitError(SanadError):
+    """Adding is refused by a limit (a setting); `limit` says which, `allowed` its value."""
+
+    def __init__(self, limit: LimitKind, allowed: int, detail: str) -> None:
+        self.limit, self.allowed = limit, allowed
+        super().__init__(detail)
 
 
 class EvalFileError(SanadError):

@@ -13,7 +13,8 @@ and every file against its hash (corrupt, naming the file).
 
 Rebuilding is incremental: `build_index(..., previous=index)` takes the vectors of every
 article whose id and checksum the previous index holds, built with the same model and
-chunking, and embeds only the others. BM25 is cheap and is always rebuilt whole. An index
+chunking, and embeds only the others; `previous` may be several indexes (a chat's own and
+the shared library's), each lending what it holds. BM25 is cheap and is always rebuilt whole. An index
 of no passages (an empty library) has no BM25 folder.
 """
 
@@ -168,7 +169,7 @@ def build_index(
     analyzer: Analyzer,
     chunking: Chunking,
     progress: bool = False,
-    previous: SearchIndex | None = None,
+    previous: SearchIndex | Sequence[SearchIndex] | None = None,
 ) -> SearchIndex:
     """Cut the articles into passages and index them densely and lexically; the vectors of
     articles unchanged since `previous` (same id, text, model and chunking) are reused."""
@@ -205,18 +206,19 @@ def _passage_vectors(
     passage_texts: list[str],
     encoder: Encoder,
     chunking: Chunking,
-    previous: SearchIndex | None,
+    previous: SearchIndex | Sequence[SearchIndex] | None,
     progress: bool,
 ) -> np.ndarray:
     """One vector per passage: borrowed from `previous` where it can, else embedded (in one call)."""
     vectors = np.zeros((len(passages), encoder.dim), dtype=np.float32)
-    reusable = reusable_articles(previous, encoder, chunking)
+    lenders = [previous] if isinstance(previous, SearchIndex) else list(previous or ())
+    reusable = [(lender, reusable_articles(lender, encoder, chunking)) for lender in lenders]
     rows_of = rows_by_article(passages)
     todo: list[int] = []
     for article in articles:
         rows = rows_of.get(article.id, [])
-        reuse = previous is not None and (article.id, article.checksum) in reusable
-        borrowed = previous.article_vectors(article.id) if reuse and previous is not None else None
+        lender = next((i for i, held in reusable if (article.id, article.checksum) in held), None)
+        borrowed = lender.article_vectors(article.id) if lender is not None else None
         if borrowed is not None and len(borrowed) == len(rows):
             vectors[rows] = borrowed
         else:

@@ -95,6 +95,11 @@ class Settings:
     top_k: int = 3
     abstain_threshold: float | None = None  # None: the model's calibrated value
     allow_private_urls: bool = False  # fetch articles from loopback, private, link-local... addresses
+    database: Path = PROJECT_ROOT / "data" / "sanad.db"  # the chats' own articles, focus, counters
+    chats_dir: Path = PROJECT_ROOT / "data" / "chats"  # the chats' indexes (derived data)
+    articles_per_chat: int = 20
+    adds_per_hour: int = 10  # per user, over the last hour
+    loaded_chats: int = 32  # chat indexes kept in memory (least recently used dropped first)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -107,4 +112,9 @@ class Settings:
             top_k=_positive_int(env, "SANAD_TOP_K", cls.top_k),
             abstain_threshold=_optional_float(env, "SANAD_ABSTAIN_THRESHOLD"),
             allow_private_urls=_bool(env, "SANAD_ALLOW_PRIVATE_URLS", cls.allow_private_urls),
+            database=_path(env, "SANAD_DATABASE", cls.database),
+            chats_dir=_path(env, "SANAD_CHATS_DIR", cls.chats_dir),
+            articles_per_chat=_positive_int(env, "SANAD_ARTICLES_PER_CHAT", cls.articles_per_chat),
+            adds_per_hour=_positive_int(env, "SANAD_ADDS_PER_HOUR", cls.adds_per_hour),
+            loaded_chats=_positive_int(env, "SANAD_LOADED_CHATS", cls.loaded_chats),
         )

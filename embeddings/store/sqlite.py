@@ -1,0 +1,255 @@
+"""The chats' store in one SQLite file: stdlib `sqlite3`, WAL, foreign keys, secure delete.
+
+One connection, shared by the threads behind a lock (SQLite serialises writers anyway, and
+our statements are short). The schema version is `PRAGMA user_version`; `_MIGRATIONS[n]`
+takes a database from version n to n + 1, so an older file is brought up to date on open.
+
+`secure_delete` overwrites deleted rows with zeros, and each deletion ends with a WAL
+checkpoint that truncates the log, so a forgotten article's text is not left in the file.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, cast
+
+from ..errors import SettingsError
+from ..types import text_checksum
+from .base import Action, ActionKind, ChatSummary, StoredArticle
+
+SCHEMA_VERSION = 1
+ACTION_DAYS = 7  # a button older than this no longer works (its row is pruned)
+TOKEN_BYTES = 9  # 12 URL-safe characters
+
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE chats (
+        chat_id     INTEGER PRIMARY KEY,
+        next_number INTEGER NOT NULL DEFAULT 1,
+        focus       TEXT,
+        last_active REAL NOT NULL
+    );
+    CREATE TABLE articles (
+        owner    INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+        number   INTEGER NOT NULL,
+        title    TEXT NOT NULL,
+        source   TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        added    TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        PRIMARY KEY (owner, number)
+    );
+    CREATE INDEX articles_by_checksum ON articles(owner, checksum);
+    CREATE TABLE adds (user_id INTEGER NOT NULL, at REAL NOT NULL);
+    CREATE INDEX adds_by_user ON adds(user_id, at);
+    CREATE TABLE actions (
+        token   TEXT PRIMARY KEY,
+        chat_id INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+        kind    TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    """,
+)
+_ARTICLE = "owner, number, title, source, text, added, checksum"
+
+
+class SQLiteChatStore:
+    """`ChatStore` in an SQLite file (created with its folder when missing), or ":memory:"."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise SettingsError(f"cannot open the database {path} ({exc}); check SANAD_DATABASE in .env") from exc
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA secure_delete = ON")
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise SettingsError(
+                f"the database {self.path} has schema version {version}, newer than this Sanad's "
+                f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE at another file"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            self._db.executescript(f"BEGIN; {_MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+
+    def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _write(self, *statements: tuple[str, tuple[Any, ...]], checkpoint: bool = False) -> list[sqlite3.Cursor]:
+        """Run statements in one transaction; with `checkpoint`, truncate the WAL afterwards."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursors = [self._db.execute(sql, params) for sql, params in statements]
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            if checkpoint:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return cursors
+
+    # --- articles --------------------------------------------------------------------------
+
+    def add_article(self, owner: int, title: str, source: str, text: str, added: str) -> StoredArticle:
+        """Store an article for `owner` under its next number."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(_ENSURE_CHAT, (owner, now))
+                (number,) = self._db.execute("SELECT next_number FROM chats WHERE chat_id = ?", (owner,)).fetchone()
+                checksum = text_checksum(text)
+                self._db.execute(
+                    f"INSERT INTO articles ({_ARTICLE}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (owner, number, title, source, text, added, checksum),
+                )
+                self._db.execute("UPDATE chats SET next_number = ? WHERE chat_id = ?", (number + 1, owner))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return StoredArticle(owner, int(number), title, source, text, added, checksum)
+
+    def articles(self, owner: int) -> list[StoredArticle]:
+        """The owner's articles, by number."""
+        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = ? ORDER BY number", owner)
+        return [_article(row) for row in rows]
+
+    def article(self, owner: int, number: int) -> StoredArticle | None:
+        """One of the owner's articles, or None (also when it is another owner's)."""
+        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = ? AND number = ?", owner, number)
+        return _article(rows[0]) if rows else None
+
+    def find_article(
+        self, owner: int, *, checksum: str | None = None, source: str | None = None
+    ) -> StoredArticle | None:
+        """The owner's article with this checksum or this exact source, if any."""
+        rows = self._rows(
+            f"SELECT {_ARTICLE} FROM articles WHERE owner = ? AND (checksum = ? OR source = ?) ORDER BY number LIMIT 1",
+            owner,
+            checksum,
+            source,
+        )
+        return _article(rows[0]) if rows else None
+
+    def count_articles(self, owner: int) -> int:
+        """How many articles the owner has."""
+        return int(self._rows("SELECT count(*) FROM articles WHERE owner = ?", owner)[0][0])
+
+    def delete_article(self, owner: int, number: int) -> StoredArticle | None:
+        """Delete one of the owner's articles, its buttons, and the focus on it; returns it."""
+        found = self.article(owner, number)
+        if found is None:
+            return None
+        target = found.article().id
+        self._write(
+            ("DELETE FROM articles WHERE owner = ? AND number = ?", (owner, number)),
+            ("DELETE FROM actions WHERE chat_id = ? AND target = ?", (owner, target)),
+            ("UPDATE chats SET focus = NULL WHERE chat_id = ? AND focus = ?", (owner, target)),
+            checkpoint=True,
+        )
+        return found
+
+    def delete_owner(self, owner: int) -> int:
+        """Delete everything of the owner; returns the number of articles deleted."""
+        count = self.count_articles(owner)
+        self._write(("DELETE FROM chats WHERE chat_id = ?", (owner,)), checkpoint=True)  # cascades
+        return count
+
+    # --- focus, activity, counters ----------------------------------------------------------
+
+    def focus(self, chat_id: int) -> str | None:
+        """The collection id of the chat's focused article, if any."""
+        rows = self._rows("SELECT focus FROM chats WHERE chat_id = ?", chat_id)
+        return cast(str | None, rows[0][0]) if rows else None
+
+    def set_focus(self, chat_id: int, article_id: str | None) -> None:
+        """Focus the chat on an article (its collection id), or on none."""
+        self._write(
+            (_ENSURE_CHAT, (chat_id, time.time())),
+            ("UPDATE chats SET focus = ? WHERE chat_id = ?", (article_id, chat_id)),
+        )
+
+    def record_add(self, user_id: int, at: float) -> None:
+        """Count one article added by a user at `at`; counts older than a day are pruned."""
+        self._write(
+            ("DELETE FROM adds WHERE at < ?", (at - 86_400,)),
+            ("INSERT INTO adds (user_id, at) VALUES (?, ?)", (user_id, at)),
+        )
+
+    def adds_since(self, user_id: int, since: float) -> int:
+        """How many articles the user added at or after `since`."""
+        return int(self._rows("SELECT count(*) FROM adds WHERE user_id = ? AND at >= ?", user_id, since)[0][0])
+
+    def touch(self, chat_id: int, at: float) -> None:
+        """Note activity in a chat."""
+        self._write(
+            (_ENSURE_CHAT, (chat_id, at)),
+            ("UPDATE chats SET last_active = max(last_active, ?) WHERE chat_id = ?", (at, chat_id)),
+        )
+
+    def chats(self) -> list[ChatSummary]:
+        """Every chat with articles or activity, by id."""
+        rows = self._rows(
+            "SELECT c.chat_id, count(a.number), c.last_active FROM chats c "
+            "LEFT JOIN articles a ON a.owner = c.chat_id GROUP BY c.chat_id ORDER BY c.chat_id"
+        )
+        return [ChatSummary(int(chat), int(count), float(last)) for chat, count, last in rows]
+
+    # --- buttons -----------------------------------------------------------------------------
+
+    def put_action(self, chat_id: int, kind: ActionKind, target: str, payload: str = "") -> str:
+        """Remember what a button shown in `chat_id` does; returns its random token."""
+        token, now = secrets.token_urlsafe(TOKEN_BYTES), time.time()
+        self._write(
+            ("DELETE FROM actions WHERE created < ?", (now - ACTION_DAYS * 86_400,)),
+            (_ENSURE_CHAT, (chat_id, now)),
+            (
+                "INSERT INTO actions (token, chat_id, kind, target, payload, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (token, chat_id, kind, target, payload, now),
+            ),
+        )
+        return token
+
+    def action(self, token: str) -> Action | None:
+        """The action of a token, or None if unknown (or expired)."""
+        since = time.time() - ACTION_DAYS * 86_400
+        rows = self._rows(
+            "SELECT token, chat_id, kind, target, payload, created FROM actions WHERE token = ? AND created >= ?",
+            token,
+            since,
+        )
+        if not rows:
+            return None
+        token, chat_id, kind, target, payload, created = rows[0]
+        return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created))
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+_ENSURE_CHAT = "INSERT OR IGNORE INTO chats (chat_id, last_active) VALUES (?, ?)"
+
+
+def _article(row: tuple[Any, ...]) -> StoredArticle:
+    owner, number, title, source, text, added, checksum = row
+    return StoredArticle(int(owner), int(number), str(title), str(source), str(text), str(added), str(checksum))

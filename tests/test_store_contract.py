@@ -1,0 +1,174 @@
+"""The contract every `ChatStore` keeps, parametrised over the implementations (today SQLite).
+
+A later PostgreSQL store adds itself to `STORES` and must pass the same tests.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from embeddings.errors import SettingsError
+from embeddings.store import SCHEMA_VERSION, ChatStore, SQLiteChatStore
+from embeddings.types import text_checksum
+
+A, B = 1001, -1002003004  # a private chat and a group
+
+StoreFactory = Callable[[Path], ChatStore]
+STORES: dict[str, StoreFactory] = {"sqlite": lambda folder: SQLiteChatStore(folder / "sanad.db")}
+
+
+@pytest.fixture(params=sorted(STORES))
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], ChatStore]]:
+    """Open the store of a temporary folder (call again: the same data, reopened, as after a restart)."""
+    opened: list[ChatStore] = []
+
+    def make() -> ChatStore:
+        opened.append(STORES[request.param](tmp_path))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+def add(store: ChatStore, owner: int, text: str, source: str = "https://example.com/a") -> int:
+    return store.add_article(owner, f"title of {text[:10]}", source, text, "2026-12-01T09:00:00+00:00").number
+
+
+def test_articles_are_numbered_per_owner_and_never_reused(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert [add(store, A, "one"), add(store, A, "two"), add(store, B, "three")] == [1, 2, 1]
+    assert store.delete_article(A, 2) is not None
+    assert add(store, A, "four") == 3
+    assert [a.number for a in store.articles(A)] == [1, 3] and store.count_articles(A) == 2
+
+
+def test_an_owner_never_reads_another_owners_article(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    number = add(store, A, "secret of A")
+    assert store.article(B, number) is None and store.articles(B) == []
+    assert store.find_article(B, checksum=text_checksum("secret of A")) is None
+    assert store.delete_article(B, number) is None and store.article(A, number) is not None
+
+
+def test_stored_article_round_trips(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    stored = store.add_article(A, "عنوان", "https://example.com/x", "نص المقال.\nفقرة ثانية.", "2026-12-01T09:00:00+00:00")
+    [again] = store.articles(A)
+    assert again == stored and again.checksum == text_checksum("نص المقال.\nفقرة ثانية.")
+    assert again.article().id == "chat/1" and again.article().text == stored.text
+
+
+def test_find_by_checksum_or_source(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    add(store, A, "text one", source="https://example.com/one")
+    assert store.find_article(A, checksum=text_checksum("text one")) is not None
+    assert store.find_article(A, source="https://example.com/one") is not None
+    assert store.find_article(A, checksum=text_checksum("other"), source="https://example.com/two") is None
+
+
+def test_focus_is_set_cleared_and_dropped_with_its_article(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    number = add(store, A, "focused")
+    assert store.focus(A) is None
+    store.set_focus(A, f"chat/{number}")
+    assert store.focus(A) == f"chat/{number}" and store.focus(B) is None
+    store.delete_article(A, number)
+    assert store.focus(A) is None
+    store.set_focus(A, "shared-id")
+    store.set_focus(A, None)
+    assert store.focus(A) is None
+
+
+def test_add_counter_is_a_sliding_window(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    for at in (1000.0, 2000.0, 3000.0):
+        store.record_add(7, at)
+    store.record_add(8, 3000.0)
+    assert store.adds_since(7, 1500.0) == 2 and store.adds_since(7, 0.0) == 3 and store.adds_since(9, 0.0) == 0
+
+
+def test_actions_belong_to_one_chat_and_tokens_are_random(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    first = store.put_action(A, "forget", "chat/1")
+    second = store.put_action(A, "forget", "chat/1")
+    action = store.action(first)
+    assert first != second and len(first.encode()) <= 32
+    assert action is not None and (action.chat_id, action.kind, action.target) == (A, "forget", "chat/1")
+    assert store.action("not-a-token") is None
+    search = store.put_action(B, "search_all", "", payload="سؤال؟")
+    found = store.action(search)
+    assert found is not None and found.payload == "سؤال؟" and found.chat_id == B
+
+
+def test_delete_owner_removes_everything_of_it_only(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    add(store, A, "a1")
+    add(store, A, "a2")
+    add(store, B, "b1")
+    token = store.put_action(A, "focus", "chat/1")
+    store.set_focus(A, "chat/1")
+    assert store.delete_owner(A) == 2
+    assert store.articles(A) == [] and store.focus(A) is None and store.action(token) is None
+    assert [c.chat_id for c in store.chats()] == [B] and len(store.articles(B)) == 1
+
+
+def test_chats_lists_articles_and_last_activity(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    add(store, A, "a1")
+    store.touch(A, 5_000_000_000.0)
+    store.touch(B, 4_000_000_000.0)
+    summary = {c.chat_id: c for c in store.chats()}
+    assert summary[A].articles == 1 and summary[A].last_active == 5_000_000_000.0 and summary[B].articles == 0
+
+
+def test_everything_survives_reopening(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    add(store, A, "kept")
+    store.set_focus(A, "chat/1")
+    store.record_add(7, 1000.0)
+    token = store.put_action(A, "focus", "chat/1")
+    store.close()
+    again = make_store()
+    assert [a.text for a in again.articles(A)] == ["kept"] and again.focus(A) == "chat/1"
+    assert again.adds_since(7, 0.0) == 1 and again.action(token) is not None
+    assert add(again, A, "next") == 2
+
+
+# --- SQLite specifics ------------------------------------------------------------------------
+
+
+def test_sqlite_uses_wal_foreign_keys_and_the_schema_version(tmp_path: Path) -> None:
+    store = SQLiteChatStore(tmp_path / "sanad.db")
+    add(store, A, "x")
+    store.close()
+    db = sqlite3.connect(tmp_path / "sanad.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "sanad.db")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(SettingsError, match="newer than this Sanad"):
+        SQLiteChatStore(tmp_path / "sanad.db")
+
+
+def test_sqlite_leaves_no_trace_of_a_forgotten_text_in_its_files(tmp_path: Path) -> None:
+    store = SQLiteChatStore(tmp_path / "sanad.db")
+    marker = "سرّ-لا-يبقى-" * 50
+    add(store, A, "kept text " * 50)
+    number = add(store, A, marker)
+    add(store, B, marker)
+    store.delete_article(A, number)
+    store.delete_owner(B)
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("sanad.db")]
+    assert files and all(marker[:40].encode() not in p.read_bytes() for p in files)
+    assert any(b"kept text" in p.read_bytes() for p in files)
+    store.close()
