@@ -57,7 +57,8 @@ def test_an_owner_never_reads_another_owners_article(make_store: Callable[[], Ch
 
 def test_stored_article_round_trips(make_store: Callable[[], ChatStore]) -> None:
     store = make_store()
-    stored = store.add_article(A, "عنوان", "https://example.com/x", "نص المقال.\nفقرة ثانية.", "2026-12-01T09:00:00+00:00")
+    text = "نص المقال.\nفقرة ثانية."
+    stored = store.add_article(A, "عنوان", "https://example.com/x", text, "2026-12-01T09:00:00+00:00")
     [again] = store.articles(A)
     assert again == stored and again.checksum == text_checksum("نص المقال.\nفقرة ثانية.")
     assert again.article().id == "chat/1" and again.article().text == stored.text
