@@ -59,9 +59,9 @@ class BotRun:
         return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-def bot_environment(settings: Settings, api_url: str) -> dict[str, str]:
-    """This process's environment with the bot's settings: the fake API, its token, and the
-    benchmark's articles, index folder and model."""
+def bot_environment(settings: Settings, api_url: str, folder: Path) -> dict[str, str]:
+    """This process's environment with the bot's settings: the fake API, its token, the
+    benchmark's articles, index folder and model, and a chats' store in `folder`."""
     return {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
@@ -70,6 +70,8 @@ def bot_environment(settings: Settings, api_url: str) -> dict[str, str]:
         "SANAD_INDEX_DIR": str(settings.index_dir),
         "SANAD_MODEL_CACHE": str(settings.model_cache),
         "EMBEDDING_MODEL": settings.model,
+        "SANAD_DATABASE": str(folder / "sanad.db"),
+        "SANAD_CHATS_DIR": str(folder / "chats"),
     }
 
 
@@ -79,7 +81,7 @@ def start_bot(settings: Settings, fake: FakeTelegram, log: Path) -> BotRun:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot"],
             cwd=PROJECT_ROOT,
-            env=bot_environment(settings, fake.url),
+            env=bot_environment(settings, fake.url, log.parent),
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from embeddings import (
+    ChatCollections,
     FetchPolicy,
     IndexedLibrary,
     SanadError,
@@ -35,10 +36,11 @@ from embeddings import (
     read_environment,
 )
 
-from . import handlers, messages
+from . import adding, handlers, messages, sources
 from .context import BotData, SanadApplication, SanadContext
 from .redact import configure_logging
 from .settings import BotSettings
+from .talk import ACTION_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +51,21 @@ DEFAULT_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY)  # edits and the rest: not asked for, not needed
 
 LibraryOpener = Callable[[], IndexedLibrary]
+ChatsOpener = Callable[[IndexedLibrary], ChatCollections]
 
 
 def build_application(
-    settings: BotSettings, open_library: LibraryOpener, fetch_policy: FetchPolicy | None = None
+    settings: BotSettings,
+    open_library: LibraryOpener,
+    open_chats: ChatsOpener,
+    fetch_policy: FetchPolicy | None = None,
 ) -> SanadApplication:
-    """The bot, wired but not started; `open_library` runs in post_init, before polling.
-    `fetch_policy` limits the pages /add fetches (default: public addresses only)."""
+    """The bot, wired but not started; `open_library`, then `open_chats` (the chats' own
+    collections beside that library) run in post_init, before polling. `fetch_policy` limits
+    the pages it fetches (default: public addresses only)."""
 
     async def post_init(application: SanadApplication) -> None:
-        await _open_resources(application, open_library)
+        await _open_resources(application, open_library, open_chats)
 
     application = (
         ApplicationBuilder()
@@ -89,21 +96,24 @@ def build_application(
 def _add_handlers(application: SanadApplication) -> None:
     new = filters.UpdateType.MESSAGE  # edited messages are left alone
     application.add_handler(CommandHandler(["start", "help"], handlers.show_help, filters=new))
-    application.add_handler(CommandHandler("sources", handlers.list_sources, filters=new))
+    application.add_handler(CommandHandler("sources", sources.list_sources, filters=new))
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
-    application.add_handler(CommandHandler("add", handlers.add_url, filters=new))
+    application.add_handler(CommandHandler("add", adding.add_url, filters=new))
+    application.add_handler(CommandHandler("share", adding.share_article, filters=new))
+    application.add_handler(CommandHandler("forget", sources.forget_article, filters=new))
     application.add_handler(CommandHandler("remove", handlers.remove_article, filters=new))
-    application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.add_document))  # before captions
+    application.add_handler(MessageHandler(new & filters.Document.ALL, adding.add_document))  # before captions
     written = filters.TEXT | filters.CAPTION
     application.add_handler(MessageHandler(new & written & ~filters.COMMAND, handlers.answer_message))
     application.add_handler(MessageHandler(new & filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command))
     not_written = ~filters.TEXT & ~filters.CAPTION & ~filters.StatusUpdate.ALL
     application.add_handler(MessageHandler(new & not_written, handlers.explain_text_only))
+    application.add_handler(CallbackQueryHandler(sources.press_button, pattern=f"^{ACTION_PREFIX}"))
     application.add_handler(CallbackQueryHandler(handlers.dismiss_callback))
     application.add_error_handler(handlers.report_error)
 
 
-async def _open_resources(application: SanadApplication, open_library: LibraryOpener) -> None:
+async def _open_resources(application: SanadApplication, open_library: LibraryOpener, open_chats: ChatsOpener) -> None:
     data: BotData = application.bot_data
     # The engine is thread-safe and its work is mostly torch, which releases the GIL: one thread
     # per core (at least two) keeps every core busy without making questions queue behind each other.
@@ -111,7 +121,9 @@ async def _open_resources(application: SanadApplication, open_library: LibraryOp
     data.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanad-ask")
     data.http = new_async_client()
     logger.info("Loading the model and the index before polling (this takes a few seconds)")
-    data.library = await asyncio.get_running_loop().run_in_executor(data.executor, open_library)
+    loop = asyncio.get_running_loop()
+    data.library = await loop.run_in_executor(data.executor, open_library)
+    data.chats = await loop.run_in_executor(data.executor, open_chats, data.library)
     await _register_commands(application)
     logger.info(
         "Ready: %d article(s) indexed; polling for updates as @%s",
@@ -134,7 +146,9 @@ async def _close_resources(application: SanadApplication) -> None:
         await data.http.aclose()
     if data.executor is not None:
         data.executor.shutdown(wait=False, cancel_futures=True)
-    data.library, data.executor, data.http = None, None, None
+    if data.chats is not None:
+        data.chats.close()
+    data.library, data.chats, data.executor, data.http = None, None, None, None
 
 
 def run_polling(application: SanadApplication, stop_signals: Sequence[int] | None = DEFAULT_STOP_SIGNALS) -> None:
@@ -177,7 +191,8 @@ def main() -> int:
     prepare_process()
     fetch_policy = FetchPolicy(allow_private=core_settings.allow_private_urls)
     open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)
-    application = build_application(bot_settings, open_library, fetch_policy)
+    open_chats = partial(ChatCollections.open, core_settings)
+    application = build_application(bot_settings, open_library, open_chats, fetch_policy)
     try:
         run_polling(application)
     except InvalidToken:

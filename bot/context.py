@@ -1,19 +1,24 @@
-"""What the handlers share: the library (with the engine over it), its worker threads and the
-web client, opened in post_init; who administers the bot and how pages are fetched, set when the app is built."""
+"""What the handlers share: the library (with the engine over it), the chats' own collections,
+the worker threads and the web client, opened in post_init; who administers the bot and how
+pages are fetched, set when the app is built."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import httpx
-from telegram import User
+from telegram import Chat, ChatMember, User
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from embeddings import Answer, Article, FetchPolicy, IndexedLibrary
+from embeddings import Answer, Article, ChatCollections, FetchPolicy, IndexedLibrary
+
+logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
@@ -23,6 +28,7 @@ class BotData:
 
     def __init__(self) -> None:
         self.library: IndexedLibrary | None = None  # the shared library and the engine over it
+        self.chats: ChatCollections | None = None  # each chat's own articles
         self.executor: ThreadPoolExecutor | None = None
         self.http: httpx.AsyncClient | None = None  # fetches the pages of /add
         self.admin_user_ids: frozenset[int] = frozenset()
@@ -41,6 +47,14 @@ class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         return library
 
     @property
+    def chats(self) -> ChatCollections:
+        """The chats' own collections; post_init opens them before the bot starts polling."""
+        chats = self.bot_data.chats
+        if chats is None:
+            raise RuntimeError("the chats are not open: post_init has not run or post_shutdown already ran")
+        return chats
+
+    @property
     def articles(self) -> tuple[Article, ...]:
         """The indexed articles."""
         return self.library.articles
@@ -48,6 +62,20 @@ class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def is_admin(self, user: User | None) -> bool:
         """True if `user` may add and remove articles (ADMIN_USER_IDS)."""
         return user is not None and user.id in self.bot_data.admin_user_ids
+
+    async def may_manage(self, chat: Chat, user: User | None) -> bool:
+        """True if `user` may add and forget the chat's own articles: anyone in a private chat,
+        in a group its Telegram administrators (asked of the Bot API each time)."""
+        if user is None:
+            return False
+        if chat.type == Chat.PRIVATE:
+            return True
+        try:
+            member = await self.bot.get_chat_member(chat.id, user.id)
+        except TelegramError as exc:
+            logger.warning("Could not check whether user %s administers chat %s: %s", user.id, chat.id, exc)
+            return False
+        return member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
     async def ask(self, question: str) -> Answer:
         """The engine's answer, computed on the application's worker threads."""

@@ -2,27 +2,32 @@
 
 Each text starts with an Arabic word, so Telegram lays the message out right to left, and
 contains no dynamic value: inserted values are escaped where the message is assembled
-(`render.py` fills the `{title}`, `{id}`, `{source}` fields of the templates).
+(`render.py` and `views.py` fill the `{title}`, `{id}`, `{source}`... fields of the templates).
 """
 
 from __future__ import annotations
 
-from embeddings import EXAMPLE_QUESTION, ExtractReason, FetchReason
+from embeddings import EXAMPLE_QUESTION, ExtractReason, FetchReason, LimitKind
 
 HELP = (
     "أهلًا بك في <b>سند</b>.\n"
-    "اسألني بالعربية عن الأخبار التي لديّ، وسأجيبك بالجمل نفسها من المقال، منقولة حرفيًّا "
-    "مع ذكر مصدرها ورقم فقرتها.\n\n"
+    "أرسل لي رابط مقال، أو ملفه (.txt أو .md أو .html)، أو انسخ نصه هنا، ثم اسألني عنه بالعربية: "
+    "أجيبك بالجمل نفسها من المقال، منقولة حرفيًّا مع ذكر مصدرها ورقم فقرتها. "
+    "ومقالاتك لك وحدك، لا تراها محادثة أخرى.\n\n"
     f"مثال: {EXAMPLE_QUESTION}\n\n"
-    "في المجموعات: اذكرني باسمي، أو ردّ على إحدى رسائلي، أو اكتب /ask ثم سؤالك.\n"
-    "الأوامر: /sources لعرض المقالات، /help لهذه الرسالة."
+    "الأوامر: /sources لمقالاتك ولمكتبة سند المشتركة، ومنها تختار المقال الذي تسأل عنه؛ "
+    "/forget ثم رقم المقال لحذفه، أو /forget all لحذف مقالاتك كلها؛ /add ثم رابط، كإرسال الرابط وحده؛ "
+    "/help لهذه الرسالة.\n"
+    "في المجموعات: اذكرني باسمي، أو ردّ على إحدى رسائلي، أو اكتب /ask ثم سؤالك. "
+    "وللمجموعة مقالاتها، يضيفها مشرفوها ويحذفونها."
 )
 
 ADMIN_HELP = (
-    "أوامر المشرفين:\n"
-    "/add ثم رابط المقال (وعنوان اختياري بعده) لإضافة مقال من صفحة ويب.\n"
-    "أو أرسل المقال ملفًّا بصيغة .txt أو .md أو .html (والتعليق، إن كتبته، يصير عنوانه).\n"
-    "/remove ثم معرّف المقال لحذفه؛ المعرّفات في /sources."
+    "أوامر مشرفي البوت (المكتبة المشتركة التي يسأل عنها الجميع):\n"
+    "/add ثم رابط المقال (وعنوان اختياري بعده) لإضافته إلى المكتبة المشتركة.\n"
+    "/share ثم رقم أحد مقالاتك لنقل نسخة منه إلى المكتبة المشتركة.\n"
+    "/remove ثم معرّف المقال لحذفه من المكتبة المشتركة؛ المعرّفات في /sources.\n"
+    "أما الرابط أو الملف أو النص الذي ترسله دون أمر فيذهب إلى مقالاتك أنت، كما لأي مستخدم."
 )
 
 EMPTY_QUESTION = f"اكتب سؤالك بعد الأمر، مثلًا:\n/ask {EXAMPLE_QUESTION}"
@@ -42,7 +47,10 @@ ERROR = "عذرًا، حدث خطأ أثناء معالجة طلبك. حاول �
 
 # --- the library (admins) ----------------------------------------------------------------
 
-ADMIN_ONLY = "عذرًا، إضافة المقالات وحذفها متاحة لمشرفي البوت فقط. يمكنك أن تسألني عن المقالات الموجودة في /sources."
+ADMIN_ONLY = (
+    "عذرًا، تغيير المكتبة المشتركة متاح لمشرفي البوت فقط. "
+    "أما مقالاتك أنت فتضيفها بإرسال رابط أو ملف أو نص، وتحذفها بـ /forget، وتراها في /sources."
+)
 
 ADD_USAGE = "اكتب رابط المقال بعد الأمر، مثلًا:\n/add https://example.com/news/article.html"
 
@@ -96,7 +104,73 @@ CONTINUED_LABEL = "تابع"
 # (command, description) pairs registered with setMyCommands.
 COMMANDS = (
     ("ask", "اسأل سؤالًا عن الأخبار"),
-    ("sources", "المقالات التي أبحث فيها"),
+    ("sources", "مقالاتك والمكتبة المشتركة، وعمّ تسأل"),
+    ("add", "أضف مقالًا من رابط"),
+    ("forget", "احذف مقالًا من مقالاتك"),
     ("help", "طريقة الاستخدام"),
     ("start", "البداية"),
 )
+
+# --- the chat's own articles -------------------------------------------------------------
+# Templates: the handlers fill {title}, {number}, {id}, {count}, {paragraphs} with escaped values.
+
+CHAT_ADDED = (
+    "جاهز: أضفت المقال إلى مقالاتك: <b>{title}</b>\n"
+    "عدد فقراته {paragraphs}، ورقمه <code>{number}</code>.\n"
+    "اسألني عنه الآن: اكتب سؤالك بالعربية. أسئلتك التالية عن هذا المقال حتى تختار غيره في /sources؛ "
+    "ولحذفه: /forget {number}"
+)
+CHAT_PRESENT = (
+    "هذا المقال عندك من قبل، فلم أضفه مرة ثانية: <b>{title}</b> (رقمه <code>{number}</code>).\n"
+    "أسئلتك التالية عنه؛ اكتب سؤالك."
+)
+GROUP_ADMINS_ONLY = (
+    "عذرًا، إضافة المقالات إلى هذه المجموعة وحذفها لمشرفي المجموعة فقط. "
+    "يمكنك أن تسألني عن مقالاتها، وتجدها في /sources."
+)
+
+# Why adding was refused, by LimitError.limit; {allowed} is the setting's value.
+LIMIT_REFUSALS: dict[LimitKind, str] = {
+    "articles_per_chat": (
+        REFUSED_PREFIX + "في هذه المحادثة {allowed} مقالًا، وهو الحد الأقصى. "
+        "احذف مقالًا لا تحتاجه بـ /forget ثم رقمه (الأرقام في /sources)، أو احذفها كلها بـ /forget all، "
+        "ثم أرسله مرة أخرى."
+    ),
+    "adds_per_hour": (
+        REFUSED_PREFIX + "أضفت {allowed} مقالات خلال الساعة الأخيرة، وهو الحد الأقصى للإضافة في الساعة. "
+        "حاول مرة أخرى بعد قليل."
+    ),
+}
+
+FOCUS_HEADER = "من المقال: <b>{title}</b>"
+FOCUS_MISS = (
+    "لم أجد في المقال <b>{title}</b> جملةً تجيب عن هذا السؤال، فلن أنقل منه شيئًا.\n"
+    "يمكنك أن تبحث في كل المقالات التي تراها هنا (مقالاتك والمكتبة المشتركة) بالزر أدناه."
+)
+FOCUS_SET = "صارت أسئلتك عن المقال: <b>{title}</b>\nاكتب سؤالك."
+FOCUS_CLEARED = "صارت أسئلتك عن كل المقالات: مقالاتك والمكتبة المشتركة."
+
+FORGET_USAGE = (
+    "اكتب رقم المقال بعد الأمر، مثلًا:\n/forget 1\nأو /forget all لحذف مقالاتك كلها. تجد الأرقام في /sources."
+)
+FORGOT = "حذفت المقال: <b>{title}</b> (رقمه {number})، ولم يبق منه شيء عندي."
+FORGET_ALL_CONFIRM = "هل تريد حذف مقالاتك كلها ({count})؟ لا رجعة في ذلك. اضغط الزر للتأكيد."
+FORGOT_ALL = "حذفت مقالاتك كلها ({count})، ولم يبق منها شيء عندي."
+NOTHING_TO_FORGET = "ليس لديك مقالات لتحذفها. أرسل رابط مقال أو ملفه أو نصه لتضيفه."
+UNKNOWN_OWN = "لا يوجد بين مقالاتك مقال بالرقم <code>{id}</code>. اكتب /sources لترى أرقام مقالاتك."
+
+SHARE_USAGE = "اكتب رقم أحد مقالاتك بعد الأمر، مثلًا:\n/share 1\nتجد الأرقام في /sources."
+
+BUTTON_REFUSED = "عذرًا، هذا الزر لا يعمل هنا، أو انتهت صلاحيته. اكتب /sources من جديد."
+
+# Labels of /sources and the buttons (button texts are plain text, not HTML).
+SHARED_LABEL = "مكتبة سند المشتركة"
+OWN_LABEL = "مقالاتك"
+NUMBER_LABEL = "الرقم"
+FOCUS_MARK = "← أسئلتك الآن عن هذا المقال"
+NO_OWN_ARTICLES = "ليس لديك مقالات بعد: أرسل رابط مقال أو ملفه أو نصه لتضيفه."
+ASK_ABOUT_BUTTON = "اسأل عن هذا: {title}"
+FORGET_BUTTON = "احذف: {title}"
+EVERYTHING_BUTTON = "اسأل في كل المقالات"
+SEARCH_ALL_BUTTON = "ابحث في كل المقالات"
+CONFIRM_FORGET_ALL_BUTTON = "نعم، احذفها كلها"

@@ -32,9 +32,11 @@ from .fetch import FetchPolicy, fetch_url_async, new_async_client
 from .indexed_library import IndexedLibrary
 from .library import Library
 from .model import Encoder
+from .pasted import looks_like_article
 from .process import prepare_process
 from .settings import Settings, read_environment
 from .store import Action, ActionKind, ChatStore, ChatSummary, SQLiteChatStore, StoredArticle
+from .store.base import own_article_id, own_article_number
 from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
 
 __all__ = [
@@ -86,7 +88,10 @@ __all__ = [
     "decode_document",
     "extract_article",
     "fetch_url_async",
+    "looks_like_article",
     "new_async_client",
+    "own_article_id",
+    "own_article_number",
     "prepare_process",
     "read_environment",
 ]

@@ -158,6 +158,7 @@ class ChatCollections:
     def ask(self, chat_id: int, question: str, *, everything: bool = False) -> ChatAnswer:
         """The answer from the chat's focus (unless `everything`), else from all it can see.
         Slow (CPU): call it from a worker thread."""
+        self.touch(chat_id)
         focus = None if everything else self.focus(chat_id)
         engine = self._engine(chat_id, focus)
         return ChatAnswer(engine.ask(question), focus)

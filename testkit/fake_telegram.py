@@ -1,13 +1,16 @@
 """A small Bot API server for the end-to-end tests and the benchmarks, run in a thread on 127.0.0.1.
 
 It speaks the HTTP interface the bot uses (getMe, getUpdates with long polling,
-sendMessage, sendChatAction, setMyCommands, answerCallbackQuery, deleteWebhook, getFile and
-the file download route /file/bot<token>/<file_path>) and checks
+sendMessage with inline keyboards, sendChatAction, setMyCommands, answerCallbackQuery,
+getChatMember, getChatAdministrators, deleteWebhook, getFile and the file download route
+/file/bot<token>/<file_path>) and checks
 messages the way Telegram does: HTML entities are parsed (unknown or unbalanced tags, a bare
 `<` or `&` are refused with "Bad Request: can't parse entities: ..."), the visible text must
 not be empty and must fit 4,096 UTF-16 code units. Tests play the users (`send_text`, ...),
 read what the bot sent (`sent`, `wait_for_messages`), and inject failures (`fail_next`).
-A user sending a file (`send_document`) stores its bytes for getFile and the download.
+A user sending a file (`send_document`) stores its bytes for getFile and the download; a
+user pressing a button (`press_button`) sends the bot's message that carries it; a group's
+administrators are whoever `set_admins` names.
 A load (the benchmarks) sends many chats' questions in one batch (`send_texts`) and reads each
 chat's replies (`messages_by_chat`).
 
@@ -31,7 +34,7 @@ from urllib.parse import unquote
 
 from .bot_api_http import handler_for
 from .telegram_html import ParseError, parse_html, user_entities, utf16_length
-from .telegram_objects import Call, Sent, chat_json, user_json
+from .telegram_objects import Call, Sent, chat_json, check_keyboard, member_json, user_json
 
 __all__ = [
     "BOT_ID",
@@ -75,6 +78,7 @@ class _State:
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id -> (file_path, bytes)
     downloads: list[str] = field(default_factory=list)  # file paths the bot downloaded
+    admins: dict[int, tuple[int, ...]] = field(default_factory=dict)  # chat -> (creator, administrators...)
     stopping: bool = False
 
 
@@ -205,17 +209,15 @@ class FakeTelegram:
             edited["entities"] = entities
         self._push({"edited_message": edited})
 
-    def press_button(self, chat_id: int, data: str, *, user_id: int | None = None) -> str:
-        """A user presses an inline button carrying `data`; returns the callback query id."""
+    def press_button(self, chat_id: int, data: str, *, user_id: int | None = None, message: Sent | None = None) -> str:
+        """A user presses an inline button carrying `data` (on the bot's `message`, if given:
+        the query carries it as Telegram stored it); returns the callback query id."""
         query_id = f"cq{next(self._update_ids)}"
         user = user_json(user_id or abs(chat_id))
-        message = {
-            "message_id": 1,
-            "date": int(time.time()),
-            "chat": chat_json(chat_id),
-            "from": self.bot_user,
-            "text": "زر",
-        }
+        with self._changed:
+            stored = self._state.messages.get((message.chat_id, message.message_id)) if message else None
+        chat, bot = chat_json(chat_id), self.bot_user
+        text = {"message_id": 1, "date": int(time.time()), "chat": chat, "from": bot, "text": "زر"}
         self._push(
             {
                 "callback_query": {
@@ -223,11 +225,16 @@ class FakeTelegram:
                     "from": user,
                     "chat_instance": str(chat_id),
                     "data": data,
-                    "message": message,
+                    "message": stored or text,
                 }
             }
         )
         return query_id
+
+    def set_admins(self, chat_id: int, creator: int, *administrators: int) -> None:
+        """Make `creator` the group's creator and the others its administrators; anyone else is a member."""
+        with self._changed:
+            self._state.admins[chat_id] = (creator, *administrators)
 
     def _new_message(self, chat_id: int, user_id: int | None, reply_to: Sent | None) -> dict[str, Any]:
         message = {
@@ -417,8 +424,22 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: file is too big")
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), "file_path": path}
 
+    def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = int(params.get("chat_id", 0)), int(params.get("user_id", 0))
+        with self._changed:
+            admins = self._state.admins.get(chat_id, ())
+        status = "creator" if admins[:1] == (user_id,) else "administrator" if user_id in admins else "member"
+        return member_json(user_id, status)
+
+    def _api_getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._changed:
+            admins = self._state.admins.get(params.get("chat_id", 0), ())
+        return [member_json(user, "creator" if n == 0 else "administrator") for n, user in enumerate(admins)]
+
     def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         text = params.get("text", "")
+        if complaint := check_keyboard(params.get("reply_markup")):
+            raise _ApiError(400, complaint)
         parse_mode = params.get("parse_mode") or None
         plain = text
         entities: list[dict[str, Any]] = []
@@ -445,10 +466,14 @@ class FakeTelegram:
         }
         if entities:
             message["entities"] = entities
+        markup = params.get("reply_markup")
+        if markup:
+            message["reply_markup"] = markup
         with self._changed:
             self._state.messages[(chat_id, message_id)] = message
+            replied = reply.get("message_id")
             self._state.sent.append(
-                Sent(message_id, chat_id, text, parse_mode, plain, entities, reply.get("message_id"), time.monotonic())
+                Sent(message_id, chat_id, text, parse_mode, plain, entities, replied, time.monotonic(), markup)
             )
             self._changed.notify_all()
         return message

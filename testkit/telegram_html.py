@@ -3,7 +3,7 @@
 `parse_html` reads text the way the Bot API does for parse_mode=HTML: the visible text and its
 entities, offsets counted in UTF-16 code units; what Telegram refuses raises `ParseError` with
 Telegram's own wording. `user_entities` gives the entities a user's client sends along with a
-typed message (a leading /command, @mentions).
+typed message (a leading /command, @mentions, http(s) links).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=(?:\"[^\
 _ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
 _MENTION_RE = re.compile(r"@[A-Za-z0-9_]{5,32}")
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
+_URL_RE = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 
 
 class ParseError(ValueError):
@@ -112,7 +113,7 @@ def _entity_value(match: re.Match[str]) -> str | None:
 
 
 def user_entities(text: str) -> list[dict[str, Any]]:
-    """The entities Telegram's clients attach: a leading /command and @mentions."""
+    """The entities Telegram's clients attach: a leading /command, @mentions and http(s) links."""
     entities: list[dict[str, Any]] = []
     command = _COMMAND_RE.match(text)
     if command:
@@ -122,4 +123,7 @@ def user_entities(text: str) -> list[dict[str, Any]]:
             continue
         start = utf16_length(text[: mention.start()])
         entities.append({"type": "mention", "offset": start, "length": utf16_length(mention.group())})
-    return entities
+    for url in _URL_RE.finditer(text):
+        start = utf16_length(text[: url.start()])
+        entities.append({"type": "url", "offset": start, "length": utf16_length(url.group())})
+    return sorted(entities, key=lambda entity: int(entity["offset"]))

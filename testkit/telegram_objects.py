@@ -1,14 +1,29 @@
 """Telegram's objects as the fake Bot API hands them out, and its records of what the bot did.
 
 `chat_json` and `user_json` build the Chat and User objects of updates (a positive id is a
-private chat, a negative one a supergroup); `Sent` is a message the bot sent, as Telegram
-stored it, and `Call` one request the bot made.
+private chat, a negative one a supergroup), `member_json` a ChatMember; `check_keyboard`
+refuses inline keyboards as Telegram does; `Sent` is a message the bot sent, as Telegram
+stored it (with its buttons), and `Call` one request the bot made.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+MAX_CALLBACK_BYTES = 64
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 
 
 @dataclass
@@ -23,6 +38,13 @@ class Sent:
     entities: list[dict[str, Any]]
     reply_to: int | None
     at: float  # time.monotonic() when it was accepted
+    reply_markup: dict[str, Any] | None = None
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(text, callback_data) of every inline button, row by row."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(button["text"], button.get("callback_data", "")) for row in rows for button in row]
 
     def entity_texts(self, *kinds: str) -> list[str]:
         """The visible text under each entity of the given types."""
@@ -58,3 +80,29 @@ def chat_json(chat_id: int) -> dict[str, Any]:
 def user_json(user_id: int) -> dict[str, Any]:
     """A human User (Arabic interface) with this id."""
     return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}", "language_code": "ar"}
+
+
+def member_json(user_id: int, status: str) -> dict[str, Any]:
+    """A ChatMember: "creator", "administrator" (with every right) or "member"."""
+    member: dict[str, Any] = {"status": status, "user": user_json(user_id)}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update({"can_be_edited": False, "is_anonymous": False, **dict.fromkeys(_ADMIN_RIGHTS, True)})
+    return member
+
+
+def check_keyboard(markup: dict[str, Any] | None) -> str | None:
+    """Telegram's complaint about an inline keyboard (None: it is fine)."""
+    if markup is None:
+        return None
+    rows = markup.get("inline_keyboard")
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        return "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+    for button in (button for row in rows for button in row):
+        if not str(button.get("text", "")).strip():
+            return "Bad Request: BUTTON_TEXT_EMPTY"
+        data = button.get("callback_data")
+        if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_BYTES:
+            return "Bad Request: BUTTON_DATA_INVALID"
+    return None

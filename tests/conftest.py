@@ -2,7 +2,8 @@
 
 The real encoder and the real engine over the shipped article are built once per session and
 only when a test asks for them; the fake encoder keeps the index and engine mechanics fast.
-No test writes into the project's data/index: SANAD_INDEX_DIR points at a temporary folder.
+No test writes into the project's data/: SANAD_INDEX_DIR, SANAD_DATABASE and SANAD_CHATS_DIR
+point at a temporary folder.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ prepare_process()  # as the entry points do, before torch is imported
 
 @pytest.fixture(scope="session", autouse=True)
 def _index_dir_outside_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Point SANAD_INDEX_DIR at a temporary folder for the whole session (and its subprocesses)."""
-    folder = tmp_path_factory.mktemp("sanad-index-env") / "index"
+    """Point SANAD_INDEX_DIR, SANAD_DATABASE and SANAD_CHATS_DIR at a temporary folder for the
+    whole session (and its subprocesses)."""
+    base = tmp_path_factory.mktemp("sanad-index-env")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SANAD_INDEX_DIR", str(folder))
-        yield folder
+        mp.setenv("SANAD_INDEX_DIR", str(base / "index"))
+        mp.setenv("SANAD_DATABASE", str(base / "sanad.db"))
+        mp.setenv("SANAD_CHATS_DIR", str(base / "chats"))
+        yield base / "index"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from telegram.ext import Application
 from bot.app import build_application, run_polling
 from bot.redact import quiet_http_libraries
 from bot.settings import BotSettings
-from embeddings import IndexedLibrary
+from embeddings import ChatCollections, ChatLimits, IndexedLibrary, SQLiteChatStore
+from embeddings.fetch import FetchPolicy
 from testkit.fake_telegram import FakeTelegram
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -86,8 +88,27 @@ class BotThread:
             raise self.error
 
 
-def start_bot(fake: FakeTelegram, library: IndexedLibrary) -> BotThread:
-    """Run the bot against `fake`, answering from `library`."""
+def open_chats(folder: Path, limits: ChatLimits | None = None) -> Callable[[IndexedLibrary], ChatCollections]:
+    """What build_application calls to open the chats' collections: a store and index folders in `folder`."""
+
+    def open_them(library: IndexedLibrary) -> ChatCollections:
+        store = SQLiteChatStore(folder / "sanad.db")
+        return ChatCollections(store, library, folder / "chats", limits=limits or ChatLimits())
+
+    return open_them
+
+
+def start_bot(
+    fake: FakeTelegram,
+    library: IndexedLibrary,
+    folder: Path,
+    *,
+    admins: frozenset[int] = frozenset(),
+    policy: FetchPolicy | None = None,
+    limits: ChatLimits | None = None,
+) -> BotThread:
+    """Run the bot against `fake`, answering from `library` and the chats' store in `folder`."""
     quiet_http_libraries()
-    settings = BotSettings(token=fake.token, api_base_url=fake.url)
-    return BotThread(build_application(settings, lambda: library), fake).start()
+    settings = BotSettings(token=fake.token, api_base_url=fake.url, admin_user_ids=admins)
+    application = build_application(settings, lambda: library, open_chats(folder, limits), policy)
+    return BotThread(application, fake).start()

@@ -38,9 +38,11 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture(scope="session")
-def running_bot(fake: FakeTelegram, library: IndexedLibrary) -> Iterator[BotThread]:
+def running_bot(
+    fake: FakeTelegram, library: IndexedLibrary, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BotThread]:
     """The bot, running for the whole session against `fake`."""
-    bot_thread = start_bot(fake, library)
+    bot_thread = start_bot(fake, library, tmp_path_factory.mktemp("chats"))
     yield bot_thread
     bot_thread.stop()
 

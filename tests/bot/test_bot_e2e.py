@@ -342,7 +342,7 @@ def long_article_bot(library: IndexedLibrary, tmp_path: Path) -> Iterator[tuple[
     settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index", top_k=3)
     long_library = IndexedLibrary.open(settings, encoder=library.engine.encoder)
     with FakeTelegram("987654321:another-token_for_the_long_reply_bot") as server:
-        bot_thread = start_bot(server, long_library)
+        bot_thread = start_bot(server, long_library, tmp_path)
         try:
             yield server, article
         finally:

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import get_args
 
 import pytest
-from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, read_dev_questions
+from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, read_dev_questions, start_bot
 from fake_encoder import RecordingEncoder
 
 from bot import messages
-from bot.app import build_application
-from bot.redact import quiet_http_libraries
 from bot.render import to_plain
-from bot.settings import BotSettings
 from embeddings import Article, IndexedLibrary, Settings
 from embeddings.errors import ExtractReason, FetchReason
 from embeddings.fetch import FetchPolicy
@@ -62,28 +60,28 @@ def admin_library(library_settings: Settings, library: IndexedLibrary) -> Indexe
     return IndexedLibrary.open(library_settings, encoder=library.engine.encoder)
 
 
-def _start(token: str, library: IndexedLibrary, policy: FetchPolicy) -> tuple[FakeTelegram, BotThread]:
-    quiet_http_libraries()
+def _start(token: str, library: IndexedLibrary, policy: FetchPolicy, folder: Path) -> tuple[FakeTelegram, BotThread]:
     fake = FakeTelegram(token).start()
-    settings = BotSettings(token=token, api_base_url=fake.url, admin_user_ids=frozenset({ADMIN}))
-    return fake, BotThread(build_application(settings, lambda: library, policy), fake).start()
+    return fake, start_bot(fake, library, folder, admins=frozenset({ADMIN}), policy=policy)
 
 
 @pytest.fixture(scope="module")
-def bot(admin_library: IndexedLibrary, pages: FetchTestServer) -> Iterator[FakeTelegram]:
+def bot(
+    admin_library: IndexedLibrary, pages: FetchTestServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FakeTelegram]:
     """A bot allowed to fetch from 127.0.0.1 (the test pages), with one admin."""
-    fake, thread = _start(
-        "111222333:library-bot_token_for_the_fake_server", admin_library, FetchPolicy(allow_private=True)
-    )
+    token, policy = "111222333:library-bot_token_for_the_fake_server", FetchPolicy(allow_private=True)
+    fake, thread = _start(token, admin_library, policy, tmp_path_factory.mktemp("chats"))
     yield fake
     thread.stop()
     fake.stop()
 
 
 @pytest.fixture(scope="module")
-def strict_bot(admin_library: IndexedLibrary) -> Iterator[FakeTelegram]:
+def strict_bot(admin_library: IndexedLibrary, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTelegram]:
     """A bot with the default policy: public addresses only."""
-    fake, thread = _start("444555666:strict-bot_token_for_the_fake_server_", admin_library, FetchPolicy())
+    token, folder = "444555666:strict-bot_token_for_the_fake_server_", tmp_path_factory.mktemp("chats")
+    fake, thread = _start(token, admin_library, FetchPolicy(), folder)
     yield fake
     thread.stop()
     fake.stop()
@@ -129,16 +127,19 @@ def test_every_refusal_reason_has_an_arabic_text(table: dict[str, str], reasons:
 # --- who may change the library ----------------------------------------------------------------
 
 
-def test_non_admins_are_refused_politely(
+def test_non_admins_change_their_own_articles_not_the_shared_library(
     bot: FakeTelegram, admin_library: IndexedLibrary, pages: FetchTestServer
 ) -> None:
     before = admin_library.articles
-    for text in (f"/add {pages.base_url}/article", f"/remove {SEED_ID}", "/add", "/remove"):
+    for text in (f"/remove {SEED_ID}", "/remove", "/share 1"):
         [reply] = say(bot, USER, text)
         assert reply.plain == to_plain(messages.ADMIN_ONLY), text
-    [reply] = exchange(bot, USER, lambda: bot.send_document(USER, "satellite.txt", SATELLITE.read_bytes()))
-    assert reply.plain == to_plain(messages.ADMIN_ONLY)
-    assert admin_library.articles == before and bot.calls("getFile") == [] and bot.downloads == []
+    assert say(bot, USER, "/add")[0].plain == to_plain(messages.ADD_USAGE)
+    [added] = say(bot, USER, f"/add {pages.base_url}/article")
+    [uploaded] = exchange(bot, USER, lambda: bot.send_document(USER, "satellite.txt", SATELLITE.read_bytes()))
+    assert added.plain.startswith("جاهز: أضفت المقال إلى مقالاتك: ") and TITLE in added.plain
+    assert uploaded.plain.startswith("جاهز: أضفت المقال إلى مقالاتك: ") and "/forget 2" in uploaded.plain
+    assert admin_library.articles == before
 
 
 def test_help_lists_the_admin_commands_to_admins_only(bot: FakeTelegram) -> None:
@@ -178,20 +179,27 @@ def test_the_same_page_again_is_already_present(
     assert len(admin_library.articles) == count
 
 
-def test_admin_uploads_a_file_and_its_answers_cite_it(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
+def test_admin_uploads_a_file_to_their_own_articles_and_shares_it(
+    bot: FakeTelegram, admin_library: IndexedLibrary
+) -> None:
     [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, SATELLITE.name, SATELLITE.read_bytes()))
+    assert reply.plain.startswith("جاهز: أضفت المقال إلى مقالاتك: ") and bot.downloads and bot.calls("getFile")
+    assert all(a.source != SATELLITE.name for a in admin_library.articles)
+    own = plain(say(bot, ADMIN, SATELLITE_QUESTION))
+    assert own.startswith("من المقال: ") and "خمسة وأربعين مليون دولار" in own
+    number = reply.entity_texts("code")[0]
+    [shared] = say(bot, ADMIN, f"/share {number}")
     article = article_from(admin_library, SATELLITE.name)
-    assert reply.plain.startswith("أضفت المقال: ") and article.id in reply.plain
-    assert bot.downloads and bot.calls("getFile")
+    assert shared.plain.startswith("أضفت المقال: ") and article.id in shared.plain
     answer = plain(say(bot, 5002, SATELLITE_QUESTION))
     assert "خمسة وأربعين مليون دولار" in answer and f"المصدر [1]: {article.title}" in answer
     copy = SATELLITE.read_bytes().replace(b"\n", b"\n\n")
     [again] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "copy.md", copy, caption="نسخة"))
-    assert again.plain.startswith("هذا المقال موجود من قبل") and article.id in again.plain
+    assert again.plain.startswith("هذا المقال عندك من قبل") and f"رقمه {number}" in again.plain
 
 
 def test_seed_answers_still_hold_after_adding(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
-    assert len(admin_library.articles) >= 3
+    assert len(admin_library.articles) >= 2
     replies = say(bot, 5003, MINISTER.q)
     seed_title = next(a.title for a in admin_library.articles if a.id == SEED_ID)
     assert "سيرجي شويجو" in plain(replies) and f"المصدر [1]: {seed_title}" in plain(replies)
@@ -199,15 +207,15 @@ def test_seed_answers_still_hold_after_adding(bot: FakeTelegram, admin_library: 
     assert any("سيرجي شويجو" in q.text and q.article_id == SEED_ID for q in top3)
 
 
-def test_caption_is_the_title_and_group_files_need_the_bot(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
+def test_caption_is_the_title_and_group_files_need_the_bot(bot: FakeTelegram) -> None:
     group = -(10**12 + 4242)
+    bot.set_admins(group, ADMIN)
     bot.send_document(group, "festival.md", SHORT_ARTICLE, user_id=ADMIN)  # shared in the group, not for the bot
     caption = f"@{BOT_USERNAME} مهرجان"
     replies = exchange(
         bot, group, lambda: bot.send_document(group, "festival.md", SHORT_ARTICLE, user_id=ADMIN, caption=caption)
     )
-    article = article_from(admin_library, "festival.md")
-    assert len(replies) == 1 and article.title == "مهرجان" and article.id in replies[0].plain
+    assert len(replies) == 1 and replies[0].plain.startswith("جاهز: أضفت المقال إلى مقالاتك: مهرجان\n")
     assert len(bot.messages_to(group)) == 1
 
 
@@ -263,7 +271,8 @@ def test_file_without_article_text_is_refused(bot: FakeTelegram) -> None:
 
 def test_admin_removes_an_article(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
     if not any(a.source == SATELLITE.name for a in admin_library.articles):
-        exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, SATELLITE.name, SATELLITE.read_bytes()))
+        [added] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, SATELLITE.name, SATELLITE.read_bytes()))
+        say(bot, ADMIN, f"/share {added.entity_texts('code')[0]}")
     article = article_from(admin_library, SATELLITE.name)
     [reply] = say(bot, ADMIN, f"/remove {article.id}")
     assert reply.plain.startswith("حذفت المقال: ") and article.id in reply.plain
@@ -288,6 +297,6 @@ def test_restart_sees_the_library_and_embeds_nothing(
 ) -> None:
     encoder = RecordingEncoder(admin_library.engine.encoder)
     restarted = IndexedLibrary.open(library_settings, encoder=encoder)
-    assert restarted.articles == admin_library.articles and len(restarted.articles) >= 3
+    assert restarted.articles == admin_library.articles and len(restarted.articles) >= 2
     assert encoder.embedded == []
     assert restarted.ask(WATER_QUESTION).quotes[0].source.endswith("/article")

@@ -77,6 +77,8 @@ def test_bot_process_builds_the_index_answers_and_never_prints_the_token(
         SANAD_ARTICLES_DIR=str(ARTICLES_DIR),
         SANAD_INDEX_DIR=str(tmp_path / "index"),  # missing: the bot must build it first, and say so
         SANAD_MODEL_CACHE=str(engine_settings.model_cache),
+        SANAD_DATABASE=str(tmp_path / "sanad.db"),
+        SANAD_CHATS_DIR=str(tmp_path / "chats"),
     )
     out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with FakeTelegram(PROCESS_TOKEN) as fake, out_path.open("w") as out, err_path.open("w") as err:

@@ -1,0 +1,108 @@
+"""Talking in a chat: replying (HTML, with a plain-text fallback, and buttons), showing
+"typing" while work runs, and reading who a message is addressed to."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
+
+from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
+
+from .render import to_plain
+
+logger = logging.getLogger(__name__)
+
+TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing" for about 5 seconds per action
+_T = TypeVar("_T")
+Buttons = Sequence[tuple[str, str]]  # (text, callback data), one button per row
+ACTION_PREFIX = "act:"  # callback data of our buttons: this, then a token the store looks up
+
+
+def message_of(update: Update) -> Message:
+    """The message a message handler was called for (its filters let no other update in)."""
+    message = update.effective_message
+    if message is None:
+        raise TypeError(f"update {update.update_id} carries no message")
+    return message
+
+
+def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    """An inline keyboard of one button per row (None for no buttons)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons])
+
+
+async def reply(message: Message, text: str, buttons: Buttons = ()) -> None:
+    """Send HTML; if Telegram cannot parse it, send the same words as plain text."""
+    markup = keyboard(buttons)
+    try:
+        await message.reply_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "can't parse entities" not in exc.message.lower():
+            raise
+        logger.warning("Telegram refused the HTML of a reply (%s); sending it as plain text", exc.message)
+        await message.reply_text(to_plain(text), parse_mode=None, reply_markup=markup)
+
+
+async def reply_all(message: Message, texts: Sequence[str], buttons: Buttons = ()) -> None:
+    """Send several messages in order, the buttons under the last one."""
+    for number, text in enumerate(texts, start=1):
+        await reply(message, text, buttons if number == len(texts) else ())
+
+
+async def while_typing(chat: Chat, work: Awaitable[_T]) -> _T:
+    """Await `work` while showing "typing" in the chat."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            await _send_typing(chat)
+            done, _ = await asyncio.wait({task}, timeout=TYPING_REFRESH_SECONDS)
+            if done:
+                return task.result()
+    finally:
+        task.cancel()
+
+
+async def _send_typing(chat: Chat) -> None:
+    try:
+        await chat.send_action(ChatAction.TYPING)
+    except TelegramError as exc:  # only a courtesy: never let it cost the answer
+        logger.debug("Could not show typing in chat %s: %s", chat.id, exc)
+
+
+def addressed_text(message: Message, bot: Bot) -> str | None:
+    """The text of a message (its caption for media), or None if it is a group message not
+    meant for the bot; the bot's @name is taken out."""
+    text = message.text or message.caption or ""
+    if message.chat.type == Chat.PRIVATE or mentions(message, bot) or replies_to(message, bot):
+        return strip_mention(text, bot.username)
+    return None
+
+
+def mentions(message: Message, bot: Bot) -> bool:
+    """True if the message (or its caption) names the bot."""
+    handle = f"@{bot.username}".lower()
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    entities = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
+    return any(
+        (entity.type == MessageEntity.MENTION and text.lower() == handle)
+        or (entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot.id)
+        for entity, text in entities.items()
+    )
+
+
+def replies_to(message: Message, bot: Bot) -> bool:
+    """True if the message answers one of the bot's."""
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot.id
+
+
+def strip_mention(text: str, username: str) -> str:
+    """`text` without the bot's @name."""
+    return re.sub(rf"@{re.escape(username)}(?![A-Za-z0-9_])", " ", text, flags=re.IGNORECASE).strip()
