@@ -74,7 +74,7 @@ class SQLiteChatStore:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA secure_delete = ON")
-        self._db.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable up to the last checkpoint, never corrupt
+        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: a power cut may lose the last commits, never corrupts
         self._db.execute("PRAGMA busy_timeout = 5000")
         self._migrate()
 
