@@ -155,10 +155,11 @@ class ChatCollections:
 
     # --- answering -------------------------------------------------------------------------
 
-    def ask(self, chat_id: int, question: str, *, everything: bool = False) -> ChatAnswer:
-        """The answer from the chat's focus (unless `everything`), else from all it can see.
-        Slow (CPU): call it from a worker thread."""
-        self.touch(chat_id)
+    def ask(self, chat_id: int, question: str, *, everything: bool = False, touch: bool = True) -> ChatAnswer:
+        """The answer from the chat's focus (unless `everything`), else from all it can see;
+        `touch` notes the chat's activity. Slow (CPU): call it from a worker thread."""
+        if touch:
+            self.touch(chat_id)
         focus = None if everything else self.focus(chat_id)
         engine = self._engine(chat_id, focus)
         return ChatAnswer(engine.ask(question), focus)

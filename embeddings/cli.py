@@ -1,4 +1,7 @@
-"""Command line: `python -m embeddings add | list | remove | build | ask | eval`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval | chats`.
+
+`list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
+per-chat collections in SANAD_DATABASE) instead of the shared library.
 
 The CLI parses, calls the core, formats, and sets the exit code: 0 on success (adding an
 article already present included), 2 on a mistake the user can fix (one `error: ...` line
@@ -12,11 +15,13 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
+from .chats import ChatCollections
 from .engine import Engine, RetrievalConfig, question_text
-from .errors import ArticleError, ExtractError, SanadError
+from .errors import ArticleError, ArticleNotFoundError, ExtractError, SanadError
 from .evaluate import evaluate, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
 from .fetch import FetchPolicy, fetch_url
@@ -27,7 +32,10 @@ from .library import Library
 from .model import load_encoder
 from .process import prepare_process
 from .settings import Settings, parse_positive_int, read_environment
+from .store import SQLiteChatStore, StoredArticle
 from .types import Answer, Article, Quote
+
+CHATS_HINT = "see the chats with: python -m embeddings chats"
 
 
 def _err(message: str) -> None:
@@ -142,8 +150,69 @@ def _article_json(article: Article) -> dict[str, str]:
     }
 
 
+def _open_store(settings: Settings) -> SQLiteChatStore:
+    """The chats' store; an error (not a new empty file) when there is none yet."""
+    if not settings.database.is_file():
+        raise ArticleError(f"no chats' database at {settings.database} yet; set SANAD_DATABASE, or run the bot first")
+    return SQLiteChatStore(settings.database)
+
+
+def _chat_article_json(stored: StoredArticle) -> dict[str, object]:
+    return {
+        "number": stored.number,
+        "title": stored.title,
+        "source": stored.source,
+        "added": stored.added,
+        "checksum": stored.checksum,
+    }
+
+
+def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each chat the bot knows: id, its own articles, last activity (UTC)."""
+    store = _open_store(settings)
+    try:
+        chats = store.chats()
+    finally:
+        store.close()
+    if args.json:
+        rows = [{"chat": c.chat_id, "articles": c.articles, "last_active": _when(c.last_active)} for c in chats]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for chat in chats:
+        print("\t".join((str(chat.chat_id), str(chat.articles), _when(chat.last_active))))
+    return 0
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
+    store = _open_store(settings)
+    try:
+        articles = store.articles(args.chat)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([_chat_article_json(a) for a in articles], ensure_ascii=False, indent=2))
+        return 0
+    if not articles:
+        _err(f"Chat {args.chat} has no articles of its own; {CHATS_HINT}")
+    for stored in articles:
+        print("\t".join((str(stored.number), stored.added, stored.title, stored.source or "-")))
+    return 0
+
+
+def _open_chats(settings: Settings) -> ChatCollections:
+    store = _open_store(settings)
+    library = IndexedLibrary.open(settings, log=_err, progress=True)
+    return ChatCollections(store, library, settings.chats_dir)
+
+
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the articles of the library: id, date added, title, source."""
+    """Print the articles of the library (or of one chat): id, date added, title, source."""
+    if args.chat is not None:
+        return _list_chat(args, settings)
     articles = Library(settings.articles_dir).list()
     if args.json:
         print(json.dumps([_article_json(a) for a in articles], ensure_ascii=False, indent=2))
@@ -155,8 +224,27 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _remove_from_chat(args: argparse.Namespace, settings: Settings) -> int:
+    number = parse_positive_int(args.id)
+    store = _open_store(settings)
+    found = store.article(args.chat, number) if number is not None else None
+    store.close()
+    if number is None or found is None:  # fails before the model loads
+        hint = f"see its articles with: python -m embeddings list --chat {args.chat}"
+        raise ArticleNotFoundError(f"chat {args.chat} has no article number {args.id!r}; {hint}")
+    chats = _open_chats(settings)
+    try:
+        stored = chats.forget(args.chat, number)
+    finally:
+        chats.close()
+    print(f"removed {stored.number} from chat {args.chat}: {stored.title}")
+    return 0
+
+
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
-    """Remove an article from the library and the index."""
+    """Remove an article from the library (or from one chat) and its index."""
+    if args.chat is not None:
+        return _remove_from_chat(args, settings)
     Library(settings.articles_dir).get(args.id)  # an unknown id fails before the model loads
     library = IndexedLibrary.open(settings, log=_err, progress=True)
     article = library.remove_article(args.id)
@@ -206,8 +294,14 @@ def answer_text(answer: Answer) -> str:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
-    library = IndexedLibrary.open(settings, log=_err, progress=True)
-    answer = library.ask(args.question, k=args.k)
+    if args.chat is not None:
+        chats = _open_chats(settings)
+        try:
+            answer = chats.ask(args.chat, args.question, everything=True, touch=False).answer
+        finally:
+            chats.close()
+    else:
+        answer = IndexedLibrary.open(settings, log=_err, progress=True).ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -248,10 +342,15 @@ def parser() -> argparse.ArgumentParser:
     add.set_defaults(run=cmd_add)
     listing = sub.add_parser("list", help="list the articles: id, date added, title, source")
     listing.add_argument("--json", action="store_true", help="print a JSON list")
+    listing.add_argument("--chat", type=int, metavar="CHAT", help="list one chat's own articles (numbers) instead")
     listing.set_defaults(run=cmd_list)
     remove = sub.add_parser("remove", help="remove an article (by the id `list` shows) and update the index")
-    remove.add_argument("id", metavar="ID", help="the article's id, as `list` prints it")
+    remove.add_argument("id", metavar="ID", help="the article's id, as `list` prints it (with --chat: its number)")
+    remove.add_argument("--chat", type=int, metavar="CHAT", help="remove from one chat's own articles instead")
     remove.set_defaults(run=cmd_remove)
+    chats = sub.add_parser("chats", help="list the chats with their own articles: id, articles, last activity")
+    chats.add_argument("--json", action="store_true", help="print a JSON list")
+    chats.set_defaults(run=cmd_chats)
     build = sub.add_parser("build", help="rebuild the whole index from the stored articles")
     build.add_argument(
         "articles", nargs="*", metavar="ARTICLE", help="UTF-8 .txt files to add to the articles folder first"
@@ -261,6 +360,9 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help='the question, e.g. "ما اسم وزير الدفاع الروسي؟"')
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.add_argument("-k", type=positive_int, default=None, help="how many quotes at most (default: SANAD_TOP_K or 3)")
+    ask.add_argument(
+        "--chat", type=int, metavar="CHAT", help="answer from what this chat sees: its own articles and the library"
+    )
     ask.set_defaults(run=cmd_ask)
     ev = sub.add_parser("eval", help="measure recall@1/3/5 and MRR on a SQuAD v1.1 file")
     ev.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 JSON, e.g. ../shared/eval/xquad.ar.json")
