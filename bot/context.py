@@ -16,7 +16,7 @@ from telegram import Chat, ChatMember, User
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from embeddings import Answer, Article, ChatCollections, FetchPolicy, IndexedLibrary
+from embeddings import ChatCollections, FetchPolicy, IndexedLibrary
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class BotData:
 
 
 class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """The callback context, able to ask the engine without blocking the event loop."""
+    """The callback context: the library, the chats, and work run off the event loop."""
 
     @property
     def library(self) -> IndexedLibrary:
@@ -53,11 +53,6 @@ class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         if chats is None:
             raise RuntimeError("the chats are not open: post_init has not run or post_shutdown already ran")
         return chats
-
-    @property
-    def articles(self) -> tuple[Article, ...]:
-        """The indexed articles."""
-        return self.library.articles
 
     def is_admin(self, user: User | None) -> bool:
         """True if `user` may add and remove articles (ADMIN_USER_IDS)."""
@@ -76,10 +71,6 @@ class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             logger.warning("Could not check whether user %s administers chat %s: %s", user.id, chat.id, exc)
             return False
         return member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
-
-    async def ask(self, question: str) -> Answer:
-        """The engine's answer, computed on the application's worker threads."""
-        return await self.run(self.library.engine.ask, question)
 
     async def run(self, work: Callable[..., _T], *args: object, **kwargs: object) -> _T:
         """`work(*args, **kwargs)` on the application's worker threads (engine work, file I/O)."""

@@ -161,7 +161,9 @@ UNKNOWN_OWN = "لا يوجد بين مقالاتك مقال بالرقم <code>{
 
 SHARE_USAGE = "اكتب رقم أحد مقالاتك بعد الأمر، مثلًا:\n/share 1\nتجد الأرقام في /sources."
 
+# Callback answers (shown by the client as an alert, at most 200 characters, plain text).
 BUTTON_REFUSED = "عذرًا، هذا الزر لا يعمل هنا، أو انتهت صلاحيته. اكتب /sources من جديد."
+BUTTON_ADMINS_ONLY = "عذرًا، حذف مقالات هذه المجموعة لمشرفيها فقط."
 
 # Labels of /sources and the buttons (button texts are plain text, not HTML).
 SHARED_LABEL = "مكتبة سند المشتركة"

@@ -66,7 +66,7 @@ async def press_button(update: Update, context: SanadContext) -> None:
         await query.answer(messages.BUTTON_REFUSED, show_alert=True)
         return
     if action.kind in ("forget", "forget_all") and not await context.may_manage(chat, update.effective_user):
-        await query.answer(messages.GROUP_ADMINS_ONLY[:190], show_alert=True)
+        await query.answer(messages.BUTTON_ADMINS_ONLY, show_alert=True)
         return
     await query.answer()
     await _do(action, message, context)

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 from fake_encoder import FakeEncoder
 
-from embeddings import ArticleNotFoundError, ChatCollections, ChatLimits, IndexedLibrary, LimitError, Settings
+from embeddings import (
+    ArticleNotFoundError,
+    ChatCollections,
+    ChatLimits,
+    IndexedLibrary,
+    LimitError,
+    Settings,
+    SettingsError,
+    looks_like_article,
+)
 from embeddings.store import SQLiteChatStore
 
 A, B, USER = 11, 22, 500
@@ -148,3 +157,39 @@ def test_a_missing_index_is_rebuilt_from_the_rows(library: IndexedLibrary, tmp_p
         path.unlink() if path.is_file() else path.rmdir()
     again = open_chats(library, tmp_path)
     assert "chat/1" in quoted_ids(again, A, "حديقة النخيل نخلة") and (again.index_dir(A) / "manifest.json").is_file()
+
+
+def test_chat_settings_have_defaults_and_are_read_from_the_environment(tmp_path: Path) -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.articles_per_chat, defaults.adds_per_hour, defaults.loaded_chats) == (20, 10, 32)
+    assert defaults.database.name == "sanad.db" and defaults.chats_dir.name == "chats"
+    env = {
+        "SANAD_ARTICLES_PER_CHAT": "5",
+        "SANAD_ADDS_PER_HOUR": "3",
+        "SANAD_LOADED_CHATS": "2",
+        "SANAD_DATABASE": str(tmp_path / "x.db"),
+        "SANAD_CHATS_DIR": str(tmp_path / "c"),
+    }
+    read = Settings.from_env(env)
+    assert (read.articles_per_chat, read.adds_per_hour, read.loaded_chats) == (5, 3, 2)
+    assert (read.database, read.chats_dir) == (tmp_path / "x.db", tmp_path / "c")
+
+
+@pytest.mark.parametrize("name", ["SANAD_ARTICLES_PER_CHAT", "SANAD_ADDS_PER_HOUR", "SANAD_LOADED_CHATS"])
+def test_chat_limits_must_be_positive(name: str) -> None:
+    with pytest.raises(SettingsError, match=rf"{name}='0' is not a positive whole number"):
+        Settings.from_env({name: "0"})
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("ما اسم وزير الدفاع الروسي؟", False),
+        (ALPHA * 6, True),  # 12 statements, > 400 characters
+        ("ما اسم وزير الدفاع الروسي؟ " * 30, False),  # long, but only questions
+        ("كلمة " * 120, False),  # long, one sentence
+    ],
+    ids=["question", "article", "many-questions", "one-sentence"],
+)
+def test_a_pasted_text_is_an_article_only_when_long_with_statements(text: str, article: bool) -> None:
+    assert looks_like_article(text) is article
