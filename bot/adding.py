@@ -168,7 +168,7 @@ async def _own_from_url(context: SanadContext, message: Message, url: str, title
             return render_refusal(exc)
         return await _store_own(context, message, extracted, title, source)
     await context.run(chats.set_focus, chat_id, known.article().id)
-    return render_chat_added(known, added=False)
+    return render_chat_added(known, added=False, group=message.chat.type != Chat.PRIVATE)
 
 
 async def _own_from_text(context: SanadContext, message: Message, text: str) -> str:
@@ -190,7 +190,8 @@ async def _own_from_document(context: SanadContext, message: Message, document: 
     telegram_file = await context.bot.get_file(document.file_id)
     data = await telegram_file.download_as_bytearray()
     try:
-        extracted = await context.run(decode_document, bytes(data), name)
+        max_bytes = context.bot_data.fetch_policy.max_bytes
+        extracted = await context.run(decode_document, bytes(data), name, max_bytes=max_bytes)
     except ExtractError as exc:
         logger.info("Refused to add the file %s: %s", name, exc)
         return render_refusal(exc)
@@ -209,7 +210,7 @@ async def _store_own(
         return render_limit(exc)
     if added:
         logger.info("Chat %s added its article %s (%d characters)", chat_id, stored.number, len(stored.text))
-    return render_chat_added(stored, added)
+    return render_chat_added(stored, added, group=message.chat.type != Chat.PRIVATE)
 
 
 async def _fetch(context: SanadContext, url: str) -> tuple[ExtractedArticle, str]:

@@ -189,7 +189,7 @@ def main() -> int:
         return 2
     configure_logging(secrets=[bot_settings.token])
     prepare_process()
-    fetch_policy = FetchPolicy(allow_private=core_settings.allow_private_urls)
+    fetch_policy = core_settings.fetch_policy()
     open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)
     open_chats = partial(ChatCollections.open, core_settings)
     application = build_application(bot_settings, open_library, open_chats, fetch_policy)

@@ -74,7 +74,7 @@ FETCH_REFUSALS: dict[FetchReason, str] = {
         "(لمن يدير البوت: اضبط <code>SANAD_ALLOW_PRIVATE_URLS=true</code> للسماح بها.)"
     ),
     "too_many_redirects": REFUSED_PREFIX + "الرابط يحوّل إلى صفحات أخرى أكثر من خمس مرات، فتوقفت.",
-    "too_large": REFUSED_PREFIX + "الصفحة أكبر من ٥ ميغابايت، وهو أقصى ما أقرأ.",
+    "too_large": REFUSED_PREFIX + "الصفحة أكبر من أقصى ما أقرأ للمقال الواحد (٥ ميغابايت، ما لم يغيّره من يدير البوت).",
     "content_type": (
         REFUSED_PREFIX + "الرابط لا يؤدي إلى صفحة ويب أو نص (ربما ملف PDF أو صورة). "
         "احفظ المقال بصيغة .txt أو .md أو .html وأرسله إليّ ملفًّا."
@@ -89,7 +89,7 @@ EXTRACT_REFUSALS: dict[ExtractReason, str] = {
     "empty": REFUSED_PREFIX + "لم أجد فيه نص مقال.",
     "not_text": REFUSED_PREFIX + "معظم ما فيه ليس حروفًا عربية أو لاتينية، فلا يصلح مقالًا.",
     "file_type": REFUSED_PREFIX + "أقبل الملفات بصيغة .txt أو .md أو .html فقط.",
-    "too_large": REFUSED_PREFIX + "الملف أكبر من ٥ ميغابايت، وهو أقصى ما أقرأ.",
+    "too_large": REFUSED_PREFIX + "الملف أكبر من أقصى ما أقرأ للمقال الواحد (٥ ميغابايت، ما لم يغيّره من يدير البوت).",
 }
 
 # Labels of rendered answers and lists; `render` inserts numbers and escaped values.
@@ -115,7 +115,7 @@ COMMANDS = (
 # Templates: the handlers fill {title}, {number}, {id}, {count}, {paragraphs} with escaped values.
 
 CHAT_ADDED = (
-    "جاهز: أضفت المقال إلى مقالاتك: <b>{title}</b>\n"
+    "جاهز: أضفت المقال إلى {owner}: <b>{title}</b>\n"
     "عدد فقراته {paragraphs}، ورقمه <code>{number}</code>.\n"
     "اسألني عنه الآن: اكتب سؤالك بالعربية. أسئلتك التالية عن هذا المقال حتى تختار غيره في /sources؛ "
     "ولحذفه: /forget {number}"
@@ -168,9 +168,11 @@ BUTTON_ADMINS_ONLY = "عذرًا، حذف مقالات هذه المجموعة �
 # Labels of /sources and the buttons (button texts are plain text, not HTML).
 SHARED_LABEL = "مكتبة سند المشتركة"
 OWN_LABEL = "مقالاتك"
+GROUP_OWN_LABEL = "مقالات هذه المجموعة"
 NUMBER_LABEL = "الرقم"
 FOCUS_MARK = "← أسئلتك الآن عن هذا المقال"
 NO_OWN_ARTICLES = "ليس لديك مقالات بعد: أرسل رابط مقال أو ملفه أو نصه لتضيفه."
+NO_GROUP_ARTICLES = "ليس لهذه المجموعة مقالات بعد: يضيفها مشرفوها بإرسال رابط أو ملف أو نص إليّ."
 ASK_ABOUT_BUTTON = "اسأل عن هذا: {title}"
 FORGET_BUTTON = "احذف: {title}"
 EVERYTHING_BUTTON = "اسأل في كل المقالات"

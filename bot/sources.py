@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import Chat, Message, Update
 
 from embeddings import Action, Article, ArticleNotFoundError, ChatCollections, own_article_id, own_article_number
 
@@ -26,7 +26,8 @@ async def list_sources(update: Update, context: SanadContext) -> None:
     """List the shared library and the chat's own articles, the focus marked, with buttons."""
     message = message_of(update)
     manage = await context.may_manage(message.chat, update.effective_user)
-    texts, buttons = await context.run(_listing, context.chats, message.chat.id, manage)
+    group = message.chat.type != Chat.PRIVATE
+    texts, buttons = await context.run(_listing, context.chats, message.chat.id, manage, group)
     await reply_all(message, texts, buttons)
 
 
@@ -101,7 +102,7 @@ async def _confirm_forget_all(message: Message, context: SanadContext) -> None:
     await reply(message, messages.FORGET_ALL_CONFIRM.format(count=count), [button])
 
 
-def _listing(chats: ChatCollections, chat_id: int, manage: bool) -> tuple[list[str], Buttons]:
+def _listing(chats: ChatCollections, chat_id: int, manage: bool, group: bool) -> tuple[list[str], Buttons]:
     """The /sources messages and their buttons (tokens stored as it goes). Runs on a worker thread."""
     focus = chats.focus(chat_id)
     focused = focus.id if focus is not None else None
@@ -115,7 +116,7 @@ def _listing(chats: ChatCollections, chat_id: int, manage: bool) -> tuple[list[s
         buttons += [_button(chats, chat_id, messages.FORGET_BUTTON, "forget", item.article) for item in own]
     if focus is not None:
         buttons.append((messages.EVERYTHING_BUTTON, ACTION_PREFIX + chats.store.put_action(chat_id, "focus", "")))
-    return render_listing(shared, own), buttons
+    return render_listing(shared, own, group=group), buttons
 
 
 def _button(chats: ChatCollections, chat_id: int, template: str, kind: str, article: Article) -> tuple[str, str]:

@@ -44,11 +44,12 @@ def button_title(title: str) -> str:
     return title if len(title) <= BUTTON_TITLE_CHARS else title[: BUTTON_TITLE_CHARS - 1] + "…"
 
 
-def render_chat_added(stored: StoredArticle, added: bool) -> str:
+def render_chat_added(stored: StoredArticle, added: bool, group: bool = False) -> str:
     """The reply to a chat's article added (or found already there): title, paragraphs, how to ask."""
     template = messages.CHAT_ADDED if added else messages.CHAT_PRESENT
     paragraphs = len(stored.text.split("\n"))
-    return template.format(title=shown(stored.title), number=stored.number, paragraphs=paragraphs)
+    owner = messages.GROUP_OWN_LABEL if group else messages.OWN_LABEL
+    return template.format(title=shown(stored.title), number=stored.number, paragraphs=paragraphs, owner=owner)
 
 
 def render_limit(error: LimitError) -> str:
@@ -84,11 +85,16 @@ def render_unknown_own(ident: str) -> str:
     return messages.UNKNOWN_OWN.format(id=shown(ident, 40))
 
 
-def render_listing(shared: Sequence[Listed], own: Sequence[Listed], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """/sources: the shared library, then the chat's own articles, in messages within `limit`."""
+def render_listing(
+    shared: Sequence[Listed], own: Sequence[Listed], limit: int = MESSAGE_LIMIT, *, group: bool = False
+) -> list[str]:
+    """/sources: the shared library, then the chat's (or group's) own articles, in messages within `limit`."""
     entries = [_heading(messages.SHARED_LABEL, len(shared))] if shared else []
     entries += [_entry(n, item) for n, item in enumerate(shared, start=1)]
-    entries.append(_heading(messages.OWN_LABEL, len(own)) if own else messages.NO_OWN_ARTICLES)
+    if own:
+        entries.append(_heading(messages.GROUP_OWN_LABEL if group else messages.OWN_LABEL, len(own)))
+    else:
+        entries.append(messages.NO_GROUP_ARTICLES if group else messages.NO_OWN_ARTICLES)
     entries += [_entry(n, item) for n, item in enumerate(own, start=1)]
     return _pack(entries, limit)
 

@@ -24,7 +24,7 @@ from .engine import Engine, RetrievalConfig, question_text
 from .errors import ArticleError, ArticleNotFoundError, ExtractError, SanadError
 from .evaluate import evaluate, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
-from .fetch import FetchPolicy, fetch_url
+from .fetch import fetch_url
 from .index import build_index, save_index
 from .indexed_library import IndexedLibrary
 from .lexical import Analyzer
@@ -87,15 +87,15 @@ def _looks_like_url(text: str) -> bool:
 def _fetch_article(url: str, settings: Settings) -> tuple[ExtractedArticle, str]:
     """The article at `url` and the URL it was read from (after redirects)."""
     _err(f"Fetching {url}…")
-    page = fetch_url(url, FetchPolicy(allow_private=settings.allow_private_urls))
+    page = fetch_url(url, settings.fetch_policy())
     return extract_article(page), page.url
 
 
-def _read_document(path: Path) -> tuple[ExtractedArticle, str]:
+def _read_document(path: Path, max_bytes: int) -> tuple[ExtractedArticle, str]:
     """The article in a .txt, .md or .html file, and its file name (the article's source)."""
     if not path.is_file():
         raise ArticleError(f"{path} is not a file; give a .txt, .md or .html file, or an http(s) URL")
-    size, limit = path.stat().st_size, FetchPolicy.max_bytes
+    size, limit = path.stat().st_size, max_bytes
     known = path.suffix.lower() in DOCUMENT_KINDS
     if known and size > limit:
         raise ExtractError(path.name, "too_large", f"it has {size:,} bytes, more than the {limit:,} we read.")
@@ -103,7 +103,7 @@ def _read_document(path: Path) -> tuple[ExtractedArticle, str]:
         data = path.read_bytes() if known else b""  # an unknown type is refused before reading
     except OSError as exc:
         raise ArticleError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return decode_document(data, path.name), path.name
+    return decode_document(data, path.name, max_bytes=max_bytes), path.name
 
 
 def _already(article: Article) -> int:
@@ -121,7 +121,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
             return _already(known)
         extracted, source = _fetch_article(given, settings)
     else:
-        extracted, source = _read_document(Path(given).expanduser())
+        extracted, source = _read_document(Path(given).expanduser(), settings.max_article_bytes)
     title = (args.title or "").strip() or extracted.title
     known = library.find(text=extracted.text, source=source)
     if known is not None:

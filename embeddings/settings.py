@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SettingsError
+from .fetch import FetchPolicy
 
 DEFAULT_MODEL = "default"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +101,11 @@ class Settings:
     articles_per_chat: int = 20
     adds_per_hour: int = 10  # per user, over the last hour
     loaded_chats: int = 32  # chat indexes kept in memory (least recently used dropped first)
+    max_article_bytes: int = 5_000_000  # a page or file bigger than this is refused
+
+    def fetch_policy(self) -> FetchPolicy:
+        """How pages are fetched with these settings (private addresses, the size cap)."""
+        return FetchPolicy(max_bytes=self.max_article_bytes, allow_private=self.allow_private_urls)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -117,4 +123,5 @@ class Settings:
             articles_per_chat=_positive_int(env, "SANAD_ARTICLES_PER_CHAT", cls.articles_per_chat),
             adds_per_hour=_positive_int(env, "SANAD_ADDS_PER_HOUR", cls.adds_per_hour),
             loaded_chats=_positive_int(env, "SANAD_LOADED_CHATS", cls.loaded_chats),
+            max_article_bytes=_positive_int(env, "SANAD_MAX_ARTICLE_BYTES", cls.max_article_bytes),
         )

@@ -170,12 +170,16 @@ def test_chat_settings_have_defaults_and_are_read_from_the_environment(tmp_path:
         "SANAD_DATABASE": str(tmp_path / "x.db"),
         "SANAD_CHATS_DIR": str(tmp_path / "c"),
     }
-    read = Settings.from_env(env)
+    read = Settings.from_env({**env, "SANAD_MAX_ARTICLE_BYTES": "1000", "SANAD_ALLOW_PRIVATE_URLS": "true"})
     assert (read.articles_per_chat, read.adds_per_hour, read.loaded_chats) == (5, 3, 2)
+    assert read.fetch_policy().max_bytes == 1000 and read.fetch_policy().allow_private
+    assert defaults.fetch_policy().max_bytes == 5_000_000 and not defaults.fetch_policy().allow_private
     assert (read.database, read.chats_dir) == (tmp_path / "x.db", tmp_path / "c")
 
 
-@pytest.mark.parametrize("name", ["SANAD_ARTICLES_PER_CHAT", "SANAD_ADDS_PER_HOUR", "SANAD_LOADED_CHATS"])
+@pytest.mark.parametrize(
+    "name", ["SANAD_ARTICLES_PER_CHAT", "SANAD_ADDS_PER_HOUR", "SANAD_LOADED_CHATS", "SANAD_MAX_ARTICLE_BYTES"]
+)
 def test_chat_limits_must_be_positive(name: str) -> None:
     with pytest.raises(SettingsError, match=rf"{name}='0' is not a positive whole number"):
         Settings.from_env({name: "0"})

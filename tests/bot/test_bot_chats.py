@@ -289,7 +289,7 @@ def test_group_admins_add_and_forget_members_ask(bot: Bot, pages: FetchTestServe
     [refused] = bot.say(group, link, user_id=member)
     assert refused.plain == to_plain(messages.GROUP_ADMINS_ONLY)
     [added] = bot.say(group, link, user_id=admin)
-    assert added.plain.startswith(ADDED)
+    assert added.plain.startswith("جاهز: أضفت المقال إلى مقالات هذه المجموعة: ")
     assert WATER_ANSWER in plain(bot.say(group, f"@{BOT_USERNAME} {WATER_QUESTION}", user_id=member))
     assert bot.say(group, f"/forget@{BOT_USERNAME} 1", user_id=member)[0].plain == to_plain(messages.GROUP_ADMINS_ONLY)
     sources = bot.say(group, "/sources", user_id=member)

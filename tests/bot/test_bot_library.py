@@ -215,7 +215,7 @@ def test_caption_is_the_title_and_group_files_need_the_bot(bot: FakeTelegram) ->
     replies = exchange(
         bot, group, lambda: bot.send_document(group, "festival.md", SHORT_ARTICLE, user_id=ADMIN, caption=caption)
     )
-    assert len(replies) == 1 and replies[0].plain.startswith("جاهز: أضفت المقال إلى مقالاتك: مهرجان\n")
+    assert len(replies) == 1 and replies[0].plain.startswith("جاهز: أضفت المقال إلى مقالات هذه المجموعة: مهرجان\n")
     assert len(bot.messages_to(group)) == 1
 
 
