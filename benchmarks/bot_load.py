@@ -18,14 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings import Settings
+from embeddings import Article, Settings
 from embeddings.settings import PROJECT_ROOT
 from testkit.fake_telegram import FakeTelegram, WaitTimeoutError
 
+from .chat_add import measure_link_to_ready
 from .measure import rss_mb
 from .options import BenchmarkError
 from .report import Figure
 
+LinkPages = tuple[Article, Sequence[Article], int]  # the shipped article, XQuAD-ar articles, repeats
 LOAD_CHATS = 30
 BOT_TOKEN = "123456789:bench-token_for_the_fake_bot_api"
 BOT_USERNAME = "sanad_bench_bot"
@@ -72,6 +74,7 @@ def bot_environment(settings: Settings, api_url: str, folder: Path) -> dict[str,
         "EMBEDDING_MODEL": settings.model,
         "SANAD_DATABASE": str(folder / "sanad.db"),
         "SANAD_CHATS_DIR": str(folder / "chats"),
+        "SANAD_ALLOW_PRIVATE_URLS": "true",  # the pages sent as links are served on 127.0.0.1
     }
 
 
@@ -93,8 +96,11 @@ def start_bot(settings: Settings, fake: FakeTelegram, log: Path) -> BotRun:
     return run
 
 
-def measure_bot(settings: Settings, questions: Sequence[str], waves: int, encode_ms: float) -> list[Figure]:
-    """Peak RSS of the idle bot, then questions/s with LOAD_CHATS chats asking at once."""
+def measure_bot(
+    settings: Settings, questions: Sequence[str], waves: int, encode_ms: float, links: LinkPages | None = None
+) -> list[Figure]:
+    """Peak RSS of the idle bot, then questions/s with LOAD_CHATS chats asking at once, then
+    (given `links`) link → ready for the shipped article and a long page."""
     fake = FakeTelegram(BOT_TOKEN, username=BOT_USERNAME)
     with tempfile.TemporaryDirectory(prefix="sanad-bench-bot-") as folder, fake:
         run = start_bot(settings, fake, Path(folder) / "bot.log")
@@ -102,9 +108,10 @@ def measure_bot(settings: Settings, questions: Sequence[str], waves: int, encode
             time.sleep(1.0)  # idle: polling, nothing asked yet
             idle = rss_mb(run.process.pid)
             rates = [_wave(fake, run, questions, wave) for wave in range(waves)]
+            added = measure_link_to_ready(fake, *links) if links is not None else []
         finally:
             run.stop()
-    return _bot_figures(idle, rates, encode_ms, settings)
+    return [*_bot_figures(idle, rates, encode_ms, settings), *added]
 
 
 def _wave(fake: FakeTelegram, run: BotRun, questions: Sequence[str], wave: int) -> float:

@@ -46,7 +46,9 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
             gc.collect()
         if options.skip_bot:
             figures += [skipped("bot_rss_mb", "bot RSS", "--skip-bot"), skipped("questions_per_s", "bot", "")]
+            figures += [skipped("link_ready_s", "link → ready", ""), skipped("link_ready_long_s", "link → ready", "")]
         else:
-            progress("4-5/5 the bot: memory and throughput…")
-            figures += measure_bot(settings, QUESTIONS, options.waves, overhead.raw["encode_ms"])
+            progress("4-5/5 the bot: memory and throughput, then link → ready…")
+            links = (small.articles[0], xquad, options.repeats + 2)
+            figures += measure_bot(settings, QUESTIONS, options.waves, overhead.raw["encode_ms"], links)
     return figures

@@ -17,7 +17,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from benchmarks import cli, corpus, growth, measure, options, report
+from benchmarks import chat_add, cli, corpus, growth, measure, options, report
 from benchmarks.bot_load import BOT_TOKEN
 from embeddings.lexical import Analyzer
 from embeddings.passages import Chunking, build_passages
@@ -26,7 +26,16 @@ from testkit.fake_telegram import FakeTelegram
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 XQUAD = PROJECT_ROOT.parent / "shared" / "eval" / "xquad.ar.json"
-JSON_KEYS = ("answer_overhead", "build_ratio", "growth_ratio", "bot_rss_mb", "index_1m_rss_mb", "questions_per_s")
+JSON_KEYS = (
+    "answer_overhead",
+    "build_ratio",
+    "growth_ratio",
+    "bot_rss_mb",
+    "index_1m_rss_mb",
+    "questions_per_s",
+    "link_ready_s",
+    "link_ready_long_s",
+)
 
 SOURCE = Article(
     "source",
@@ -196,3 +205,9 @@ def test_quick_bench_reports_every_figure_as_a_positive_number() -> None:
     assert {key: made[key] > 0 for key in JSON_KEYS} == dict.fromkeys(JSON_KEYS, True)
     assert made["raw"]["growth_ratio"]["synthetic"] is True
     assert made["setup"]["growth_passages"] == options.QUICK_GROWTH
+
+
+def test_long_page_reaches_the_words_asked_for_and_is_a_news_page() -> None:
+    articles = [Article(f"a{n}", "t", "s", "كلمة " * 100 + "\n" + "أخرى " * 100) for n in range(40)]
+    page, words = chat_add.long_page(articles, words=5000)
+    assert 5000 <= words < 5100 and page.decode().count("<p>") == 50 and b"<article>" in page
