@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from fake_encoder import FakeEncoder
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from embeddings import (
     ArticleNotFoundError,
@@ -197,3 +199,17 @@ def test_chat_limits_must_be_positive(name: str) -> None:
 )
 def test_a_pasted_text_is_an_article_only_when_long_with_statements(text: str, article: bool) -> None:
     assert looks_like_article(text) is article
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(sorted(set(ALPHA.split()))), min_size=1, max_size=12), st.booleans())
+def test_whatever_chat_b_asks_it_is_never_answered_from_chat_a(
+    chats: ChatCollections, words: list[str], everything: bool
+) -> None:
+    if not chats.own_articles(A):
+        chats.add(A, USER, ALPHA, "حديقة النخيل", "a")
+        chats.add(B, USER + 1, BETA, "المدرب", "b")
+    answer = chats.ask(B, " ".join(words), everything=everything).answer
+    assert all(q.text not in ALPHA for q in answer.quotes)
+    assert {q.article_id for q in answer.quotes} <= {"chat/1", *(a.id for a in chats.shared_articles())}
+    assert all(q.text in BETA or q.article_id != "chat/1" for q in answer.quotes)
