@@ -65,8 +65,7 @@ async def add_url(update: Update, context: SanadContext) -> None:
 
 
 async def add_document(update: Update, context: SanadContext) -> None:
-    """Add the article in a .txt, .md or .html file (its caption, if any, is the title) to the
-    chat's own articles."""
+    """Add a .txt, .md or .html file (its caption is the title) to the chat's own articles."""
     message = message_of(update)
     if message.chat.type != Chat.PRIVATE and not (mentions(message, context.bot) or replies_to(message, context.bot)):
         return  # a file shared in a group, not sent to the bot

@@ -36,8 +36,7 @@ async def ask_command(update: Update, context: SanadContext) -> None:
 
 
 async def answer_message(update: Update, context: SanadContext) -> None:
-    """A text or caption for the bot (any in a private chat, in a group one addressed to it):
-    an article to add (a link, a long text, a forwarded post), else a question."""
+    """Add the article a message for the bot is (a link, a long text), or answer it as a question."""
     message = message_of(update)
     text = addressed_text(message, context.bot)
     if text is not None and not await adding.take_article(update, context, text):
