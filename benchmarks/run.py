@@ -12,6 +12,7 @@ from embeddings import ArticleError, IndexedLibrary, Settings
 from embeddings.model import load_encoder
 
 from .bot_load import measure_bot
+from .chat_add import measure_chat_memory
 from .core import QUESTIONS, measure_answer_overhead, measure_build, xquad_articles
 from .growth import measure_growth
 from .options import BenchOptions
@@ -28,7 +29,8 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         progress("loading the model…")
         encoder = load_encoder(settings.model, settings.model_cache)
         progress("indexing the shipped article (as the bot does)…")
-        small = IndexedLibrary.open(settings, encoder=encoder, log=lambda _: None).engine
+        shared = IndexedLibrary.open(settings, encoder=encoder, log=lambda _: None)
+        small = shared.engine
         if not small.articles:
             raise ArticleError(f"no articles in {settings.articles_dir}; the benchmark asks about the shipped one")
         questions = QUESTIONS[:3] if options.quick else QUESTIONS
@@ -44,6 +46,8 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
             progress(f"3/5 growth to {options.growth_passages:,} passages…")
             figures += measure_growth(small, xquad, options, questions)
             gc.collect()
+        progress("chats: memory per loaded chat…")
+        figures.append(measure_chat_memory(shared, xquad))
         if options.skip_bot:
             figures += [skipped("bot_rss_mb", "bot RSS", "--skip-bot"), skipped("questions_per_s", "bot", "")]
             figures += [skipped("link_ready_s", "link → ready", ""), skipped("link_ready_long_s", "link → ready", "")]

@@ -148,6 +148,11 @@ class ChatCollections:
         """Note activity in the chat (what `python -m embeddings chats` shows)."""
         self.store.touch(chat_id, self._clock())
 
+    def own_collection(self, chat_id: int) -> Collection:
+        """The chat's own collection (its articles and index), loaded if it was not."""
+        with self._chat_lock(chat_id):
+            return self._load(chat_id, self.library.engine).own
+
     def loaded_chats(self) -> tuple[int, ...]:
         """The chats whose collections are in memory, least recently used first."""
         with self._guard:

@@ -203,6 +203,7 @@ def test_quick_bench_reports_every_figure_as_a_positive_number() -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     made = json.loads(run.stdout)
     assert {key: made[key] > 0 for key in JSON_KEYS} == dict.fromkeys(JSON_KEYS, True)
+    assert made["chat_memory_mb"] >= 0  # an RSS difference: may round to 0 on the quick run's small page
     assert made["raw"]["growth_ratio"]["synthetic"] is True
     assert made["setup"]["growth_passages"] == options.QUICK_GROWTH
 
