@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal
 
-from .answer import Abstention, compose_answer
+from .answer import compose_answer, gather_evidence
+from .calibration import Calibration, load_calibration
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, IndexStateError, QuestionError
 from .index import IndexKey, SearchIndex, build_index, load_index, read_index, reusable_articles, save_index
 from .lexical import Analyzer
@@ -31,12 +33,9 @@ from .types import Answer, Article
 MAX_QUESTION_CHARS = 2000
 EXAMPLE_QUESTION = "ما اسم وزير الدفاع الروسي؟"
 
-# Calibrated for the default model (see README, "Abstention"): XQuAD-ar questions asked
-# against the shipped article vs. the dev questions about it.
-DEFAULT_ABSTENTION = Abstention(min_dense=0.75, confident_dense=0.81, min_coverage=0.45, cross_script_dense=0.775)
-# Any other model: cosines are not comparable, so only shared terms decide unless
-# SANAD_ABSTAIN_THRESHOLD gives a cosine floor.
-OTHER_MODEL_ABSTENTION = Abstention(min_dense=-1.0, confident_dense=2.0, min_coverage=0.45, cross_script_dense=-1.0)
+# The decision (answer / closest / not found) is a fitted calibration (calibration.py):
+# the packaged one of the model, or SANAD_CALIBRATION's.
+DEFAULT_ABSTENTION: Literal["default"] = "default"
 
 Log = Callable[[str], None]
 
@@ -61,12 +60,11 @@ class _Snapshot:
         return cls(index, MappingProxyType({a.id: a for a in articles}))
 
 
-def _abstention_for(settings: Settings) -> Abstention:
-    base = DEFAULT_ABSTENTION if settings.model == DEFAULT_MODEL else OTHER_MODEL_ABSTENTION
+def _abstention_for(settings: Settings) -> Calibration:
+    calibration = load_calibration(settings.model, settings.calibration)
     if settings.abstain_threshold is None:
-        return base
-    floor = settings.abstain_threshold
-    return Abstention(floor, max(floor, base.confident_dense), base.min_coverage, floor)
+        return calibration
+    return calibration.with_answer_threshold(settings.abstain_threshold)
 
 
 def question_text(question: str) -> str:
@@ -87,7 +85,7 @@ class Engine:
         articles: Sequence[Article],
         *,
         top_k: int = 3,
-        abstention: Abstention | None = DEFAULT_ABSTENTION,
+        abstention: Calibration | Literal["default"] | None = DEFAULT_ABSTENTION,
         config: RetrievalConfig = RetrievalConfig(),
         analyzer: Analyzer | None = None,
         library: Library | None = None,
@@ -96,7 +94,7 @@ class Engine:
         self.encoder = encoder
         self._snapshot = _Snapshot.of(index, articles)
         self.top_k = top_k
-        self.abstention = abstention
+        self.abstention = load_calibration(DEFAULT_MODEL) if abstention == "default" else abstention
         self.config = config
         self.analyzer = analyzer or Analyzer()
         self.library = library
@@ -218,6 +216,21 @@ class Engine:
         terms = self.analyzer.terms(text)
         query = self.encoder.encode_queries([text])[0]
         hits = retrieve(state.index, query, terms, self.config.fusion)
+        k = k or self.top_k
+        index = state.index
+        evidence = None
+        if self.abstention is not None:
+            evidence = gather_evidence(
+                text,
+                query,
+                hits,
+                state.articles,
+                index.sentence_vectors,
+                self.analyzer.terms,
+                index.idf,
+                index.is_unseen,
+                k,
+            )
         return compose_answer(
             question=question,
             hits=hits,
@@ -225,8 +238,9 @@ class Engine:
             question_terms=terms,
             terms_of=self.analyzer.terms,
             idf=state.index.idf,
-            k=k or self.top_k,
+            k=k,
             abstention=self.abstention,
+            evidence=evidence,
         )
 
 

@@ -12,7 +12,8 @@ so the command line and the bot can show it to a person as it is.
     │   ├── IndexStaleError
     │   └── IndexCorruptError
     ├── QuestionError        the question itself is unusable (empty, ...)
-    └── EvalFileError        an evaluation file is not SQuAD v1.1 JSON
+    ├── CalibrationError     a calibration file cannot be read or does not fit the code
+    └── EvalFileError        an evaluation file is not SQuAD v1.1 or v2.0 JSON
 """
 
 from __future__ import annotations
@@ -54,5 +55,9 @@ class QuestionError(SanadError):
     """The question cannot be answered as asked (for example, it is empty)."""
 
 
+class CalibrationError(SanadError):
+    """A calibration file (SANAD_CALIBRATION, or the packaged one) cannot be used."""
+
+
 class EvalFileError(SanadError):
-    """An evaluation file is not SQuAD v1.1 JSON."""
+    """An evaluation file is not SQuAD v1.1 or v2.0 JSON."""
