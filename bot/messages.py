@@ -35,7 +35,7 @@ NOT_FOUND = (
 )
 
 # kind "closest": said before the closest passage, which is never shown as the answer.
-CLOSEST_INTRO = "لم أجد في المقالات جملةً تجيب عن هذا السؤال بوضوح. هذا أقرب ما تقوله عنه، وقد لا يكون الجواب:"
+CLOSEST_INTRO = "لم أجد في المقالات جملةً تجيب عن هذا السؤال بوضوح. هذا أقرب ما تقوله عنه، وقد لا يجيب عن سؤالك:"
 CLOSEST_LABEL = "أقرب ما في المقال"
 
 NO_ARTICLES = "لا توجد مقالات في الفهرس بعد."

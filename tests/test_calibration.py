@@ -52,7 +52,7 @@ def test_calibrate_on_a_v1_file_writes_a_calibration_that_loads(tmp_path: Path, 
     assert 0.0 <= decision.p_answer <= 1.0 and loaded.kind(decision) in ("answer", "closest", "not_found")
 
 
-def _candidate(rank: int):  # noqa: ANN202
+def _candidate(rank: int):
     from embeddings.evidence import Candidate
     from embeddings.types import Span
 
