@@ -131,11 +131,21 @@ def gather_evidence(
     idf: Callable[[str], float],
     unseen: Callable[[str], bool],
     k: int,
+    pieces: Callable[[str], int] | None = None,
 ) -> Evidence:
-    """The best `k` distinct hits and the candidate sentences of the first few of them."""
+    """The best `k` distinct hits and the candidate sentences of the first few of them
+    (`pieces`: the model tokenizer's word-piece count, see answer_types.py)."""
     chosen = distinct_hits(hits, k)
     found = candidates(
-        read_question(question, terms_of), query, chosen, articles, sentence_vectors, terms_of, idf, unseen
+        read_question(question, terms_of),
+        query,
+        chosen,
+        articles,
+        sentence_vectors,
+        terms_of,
+        idf,
+        unseen,
+        pieces=pieces,
     )
     return Evidence(tuple(chosen), tuple(found))
 

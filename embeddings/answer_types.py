@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from .lexical import ARABIC_STOPWORDS
 from .normalize import normalize_arabic, words
 
 AnswerType = Literal["number", "date", "place", "name", "other"]
+Pieces = Callable[[str], int]  # how many pieces the model's tokenizer cuts a word into
 
 _CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ف", "ل", "ك")
 
@@ -122,11 +124,28 @@ def _dates(tokens: list[str], folded: str) -> set[str]:
     return found
 
 
-def _names(tokens: list[str], known: set[str]) -> set[str]:
-    """Pairs of consecutive new words without the article: how names read (سيرغي شويغو)."""
+_SUFFIXES = ("هما", "هم", "هن", "ها", "نا", "كم", "ه", "ك", "ي")
+
+
+def _stem_for_pieces(word: str) -> str:
+    """The word without a one-letter clitic before it or a pronoun after it."""
+    if word[:1] in "وبلفك" and len(word) > 4:
+        word = word[1:]
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _names(tokens: list[str], known: set[str], pieces: Pieces | None) -> set[str]:
+    """Pairs of consecutive new words without the article: how names read (سيرغي شويغو).
+    With the model's tokenizer, both words must also be cut into pieces (a name is not
+    a common word of its vocabulary)."""
     found = set()
     for a, b in itertools.pairwise(tokens):
-        if all(_plausible_name(w, known) for w in (a, b)):
+        if not all(_plausible_name(w, known) for w in (a, b)):
+            continue
+        if pieces is None or all(pieces(_stem_for_pieces(w)) >= 2 for w in (a, b)):
             found.add(f"{a} {b}")
     latin = {t for t in tokens if t.isascii() and t.isalpha() and len(t) > 2 and t not in known}
     return found | latin
@@ -153,7 +172,7 @@ def _places(tokens: list[str], known: set[str]) -> set[str]:
     return found
 
 
-def has_answer_type(kind: AnswerType, sentence: str, question: str) -> bool:
+def has_answer_type(kind: AnswerType, sentence: str, question: str, pieces: Pieces | None = None) -> bool:
     """True when the sentence holds an answer of `kind` that the question does not already hold."""
     if kind == "other":
         return False
@@ -168,4 +187,4 @@ def has_answer_type(kind: AnswerType, sentence: str, question: str) -> bool:
         return bool(_dates(tokens, folded) - _dates(q_tokens, q_folded))
     if kind == "place":
         return bool(_places(tokens, known))
-    return bool(_names(tokens, known))
+    return bool(_names(tokens, known, pieces))

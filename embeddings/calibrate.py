@@ -2,9 +2,17 @@
 
 Answerable questions are asked of an index of all the file's articles. Unanswerable ones are
 the file's `is_impossible` questions (SQuAD v2.0) and, for a file without any (v1.1), every
-question asked of an index without its own article: the articles are cut into folds, and
-each fold's questions are asked of the others (their vectors are reused, so a fold costs a
-BM25 rebuild, not an embedding). See calibration.py for the models.
+question asked twice more:
+
+- of an index without its own article (off topic: the articles are cut into folds, and each
+  fold's questions are asked of the others), which teaches `not_found`;
+- of an index of all the articles with its own paragraph removed (near topic: the article is
+  there, the fact is not; paragraphs are cut into folds by position), which teaches that an
+  on-topic passage is not an answer — `closest`. A question whose gold answer is still in
+  its article elsewhere stays answerable.
+
+Every text is embedded once (the encoder remembers), so a fold costs a BM25 rebuild, not an
+embedding. See calibration.py for the models.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import numpy as np
 from .answer import gather_evidence
 from .calibration import Calibration, Linear, calibration_path, decision_features
 from .engine import Engine, question_text
-from .evaluate import EvalQuestion, EvalSet, read_squad
+from .evaluate import EvalQuestion, EvalSet, RememberingEncoder, read_squad
 from .evidence import FEATURES
 from .index import SearchIndex, build_index
 from .lexical import Analyzer
@@ -46,6 +54,11 @@ class Sample:
     features: np.ndarray
     holds: np.ndarray
     answerable: bool
+    on_topic: bool | None = None  # None: as answerable (a near-topic question is on topic, not answerable)
+
+    @property
+    def topical(self) -> bool:
+        return self.answerable if self.on_topic is None else self.on_topic
 
 
 def _samples(
@@ -53,10 +66,12 @@ def _samples(
     articles: Sequence[Article],
     questions: Sequence[EvalQuestion],
     vectors: dict[str, np.ndarray],
-    answerable: bool,
+    answerable: bool | None,
     analyzer: Analyzer,
     engine: Engine,
 ) -> list[Sample]:
+    """The samples of these questions asked of `index`; answerable None: near topic (answerable
+    when a gold answer is still in its article's indexed text)."""
     by_id = {a.id: a for a in articles}
     out = []
     for q in questions:
@@ -64,18 +79,24 @@ def _samples(
         hits = retrieve(index, vectors[text], analyzer.terms(text), engine.config.fusion)
         evidence = gather_evidence(
             text, vectors[text], hits, by_id, index.sentence_vectors, analyzer.terms, index.idf, index.is_unseen,
-            CANDIDATE_HITS,
+            CANDIDATE_HITS, pieces=getattr(engine.encoder, "word_pieces", None),
         )  # fmt: skip
         if not evidence.candidates:
             continue
         spans = [(by_id[evidence.hits[c.hit_rank].passage.article_id], c.sentence) for c in evidence.candidates]
         holds = np.array([any(g and g in a.text[s.start : s.end] for g in q.answers) for a, s in spans])
-        out.append(Sample(np.stack([c.features for c in evidence.candidates]), holds, answerable))
+        features = np.stack([c.features for c in evidence.candidates])
+        if answerable is None:
+            still = any(g and g in articles[q.article].text for g in q.answers)
+            out.append(Sample(features, holds, still, on_topic=True))
+        else:
+            out.append(Sample(features, holds, answerable))
     return out
 
 
 def collect(data: EvalSet, encoder: Encoder, folds: int = FOLDS, log: Callable[[str], None] = print) -> list[Sample]:
     """The samples of every question of `data` (see the module docstring)."""
+    encoder = RememberingEncoder(encoder)
     engine = Engine.from_articles(data.articles, encoder, abstention=None, progress=True)
     analyzer = engine.analyzer
     texts = sorted({question_text(q.question) for q in data.questions})
@@ -94,7 +115,25 @@ def collect(data: EvalSet, encoder: Encoder, folds: int = FOLDS, log: Callable[[
         asked = [q for q in data.questions if q.article in held]
         log(f"Fold {fold + 1}/{folds}: {len(asked)} questions asked without their {len(held)} article(s)")
         samples += _samples(index, kept, asked, vectors, False, analyzer, engine)
+    for fold in range(folds):
+        without = [_without_paragraphs(a, fold, folds) for a in data.articles]
+        index = build_index(without, encoder, analyzer, engine.config.chunking)
+        asked = [
+            q for q in data.questions if q.paragraph % folds == fold and without[q.article] != data.articles[q.article]
+        ]
+        log(f"Paragraph fold {fold + 1}/{folds}: {len(asked)} questions asked without their own paragraph")
+        samples += _samples(index, without, asked, vectors, None, analyzer, engine)
     return samples
+
+
+def _without_paragraphs(article: Article, fold: int, folds: int) -> Article:
+    """The article without its paragraphs number fold, fold + folds, ... (0-based); unchanged
+    when that would leave nothing."""
+    lines = article.text.split("\n")
+    kept = [line for number, line in enumerate(lines) if number % folds != fold]
+    if not kept or len(kept) == len(lines):
+        return article
+    return Article(article.id, article.title, article.source, "\n".join(kept), article.added)
 
 
 def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +214,7 @@ def fit(samples: Sequence[Sample], model: str, data: dict) -> Calibration:
     x, correct = _decision_rows(ranker, samples)
     answerable = np.array([s.answerable for s in samples])
     answer = fit_logistic(x, correct)
-    topic = fit_logistic(x, answerable.astype(np.float64))
+    topic = fit_logistic(x, np.array([s.topical for s in samples], dtype=np.float64))
     p_answer, p_topic = answer.probability(x), topic.probability(x)
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     closest_threshold = 0.5
@@ -213,11 +252,12 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     encoder = load_encoder(settings.model, settings.model_cache)
     samples = collect(data, encoder, args.folds, log=lambda m: print(m, file=sys.stderr, flush=True))
     impossible = sum(not q.answerable for q in data.questions)
+    folds = f"leave-article-out and leave-paragraph-out, {args.folds} folds each"
     used = {
         "file": path.name,
         "questions": len(data.questions),
         "articles": len(data.articles),
-        "unanswerable_from": "is_impossible questions" if impossible else f"leave-article-out, {args.folds} folds",
+        "unanswerable_from": "is_impossible questions" if impossible else folds,
         "fitted": datetime.date.today().isoformat(),
     }
     calibration = fit(samples, settings.model, used)

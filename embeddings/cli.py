@@ -19,7 +19,7 @@ from .articles import ARTICLE_SUFFIX, article_files, read_articles
 from .calibration import load_calibration
 from .engine import Engine, RetrievalConfig, question_text
 from .errors import ArticleError, EvalFileError, SanadError
-from .evaluate import RememberedQueries, evaluate, library_split, read_squad
+from .evaluate import RememberingEncoder, evaluate, library_split, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, ExtractError, decode_document, extract_article
 from .fetch import FetchPolicy, fetch_url
 from .index import build_index, save_index
@@ -230,7 +230,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     data = read_squad(Path(args.file))
     _err(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…")
-    encoder = RememberedQueries(load_encoder(settings.model, settings.model_cache))
+    encoder = RememberingEncoder(load_encoder(settings.model, settings.model_cache))
     calibration = load_calibration(settings.model, settings.calibration)
     if settings.abstain_threshold is not None:
         calibration = calibration.with_answer_threshold(settings.abstain_threshold)

@@ -230,6 +230,7 @@ class Engine:
                 index.idf,
                 index.is_unseen,
                 k,
+                pieces=getattr(self.encoder, "word_pieces", None),
             )
         return compose_answer(
             question=question,

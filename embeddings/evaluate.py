@@ -28,6 +28,7 @@ class EvalQuestion:
     question: str
     answers: tuple[str, ...]
     article: int = 0  # 0-based index of its data[] entry
+    paragraph: int = 0  # 0-based index of its paragraph in the entry
 
     @property
     def answerable(self) -> bool:
@@ -54,11 +55,11 @@ def read_squad(path: Path) -> EvalSet:
             contexts = [" ".join(p["context"].split()) for p in entry["paragraphs"]]
             title = str(entry.get("title") or f"article {number}").replace("_", " ")
             articles.append(Article(_slug(title, number), title, path.name, "\n".join(contexts)))
-            for paragraph in entry["paragraphs"]:
+            for paragraph_number, paragraph in enumerate(entry["paragraphs"]):
                 for qa in paragraph["qas"]:
                     impossible = bool(qa.get("is_impossible", False))
                     gold = () if impossible else tuple(" ".join(a["text"].split()) for a in qa.get("answers", []))
-                    questions.append(EvalQuestion(qa["question"], gold, number - 1))
+                    questions.append(EvalQuestion(qa["question"], gold, number - 1, paragraph_number))
     except FileNotFoundError as exc:
         raise EvalFileError(f"evaluation file {path} does not exist; check the path") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -138,14 +139,17 @@ def evaluate(
     return report
 
 
-class RememberedQueries:
-    """An encoder that embeds each question once, however often it is asked (the
-    evaluation asks each question twice: abstention off, then as users are answered)."""
+class RememberingEncoder:
+    """An encoder that embeds each question and each passage text once, however often it is
+    asked (the evaluation asks each question twice: abstention off, then as users are
+    answered; calibration indexes the same paragraphs in several arrangements)."""
 
     def __init__(self, encoder: Encoder) -> None:
         self._encoder = encoder
         self._seen: dict[str, np.ndarray] = {}
+        self._passages: dict[str, np.ndarray] = {}
         self.name, self.dim = encoder.name, encoder.dim
+        self.word_pieces = getattr(encoder, "word_pieces", None)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """The question vectors, embedding only the questions not seen before."""
@@ -155,8 +159,13 @@ class RememberedQueries:
         return np.stack([self._seen[t] for t in texts])
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False, batch_size: int = 16) -> np.ndarray:
-        """The passage vectors, as the wrapped encoder gives them."""
-        return self._encoder.encode_passages(texts, progress=progress)
+        """The passage vectors, embedding only the texts not seen before."""
+        new = [t for t in dict.fromkeys(texts) if t not in self._passages]
+        if new:
+            self._passages.update(zip(new, self._encoder.encode_passages(new, progress=progress), strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._passages[t] for t in texts])
 
 
 def library_split(data: dict) -> dict:

@@ -11,6 +11,7 @@ candidates (margins). `calibration.py` turns them into probabilities.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer_types import AnswerType, has_answer_type, question_type
+from .answer_types import AnswerType, Pieces, has_answer_type, question_type
 from .normalize import normalize_arabic, words
 from .passages import paragraphs
 from .retrieve import Hit
@@ -57,6 +58,10 @@ FEATURES = (
     "log_length",  # log of the sentence's length in characters
     "first",  # 1 for the first sentence of its passage
     "cos_rank",  # rank of the sentence cosine among the candidates (0 best)
+    "phrase",  # share of the question's adjacent term pairs found adjacent in the sentence
+    "context_focus",  # the best focus share of the sentences next to it in its passage
+    "cos_z",  # sentence cosine minus the candidates' mean
+    "passage_fused",  # the passage's fused retrieval score (1 for the best)
 )
 
 
@@ -125,12 +130,14 @@ def candidates(
     idf: Callable[[str], float],
     unseen: Callable[[str], bool],
     passages: int = CANDIDATE_PASSAGES,
+    pieces: Pieces | None = None,
 ) -> list[Candidate]:
     """The candidate sentences of the first `passages` hits, with their features."""
     rows: list[tuple[int, Span, list[float]]] = []
     question_keys = {_match_key(t) for t in question.terms}
+    question_pairs = set(itertools.pairwise(_match_key(t) for t in question.terms))
     focus = question.focus or question.terms
-    unseen_weight = sum(idf(t) for t in focus if unseen(t))
+    unseen_weight = sum(idf(t) for t in focus if unseen(t) and unseen(_match_key(t)))
     total_weight = sum(idf(t) for t in focus)
     focus_unseen = unseen_weight / total_weight if total_weight > 0 else 0.0
     for rank, hit in enumerate(hits[:passages]):
@@ -145,10 +152,12 @@ def candidates(
         focus_passage = _coverage(focus, weights, passage_keys)
         vectors = sentence_vectors(hit.passage.id)
         cosines = vectors @ query.reshape(-1) if len(vectors) else np.zeros(len(hit.passage.sentences))
+        first_row = len(rows)
         for span, cosine in zip(hit.passage.sentences, cosines, strict=True):
             text = article.text[span.start : span.end]
             sentence_terms = terms_of(text)
             keys = {_match_key(t) for t in sentence_terms}
+            pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
             novel = sum(1 for t in sentence_terms if _match_key(t) not in question_keys)
             row = [
                 float(cosine),
@@ -160,20 +169,31 @@ def candidates(
                 0.0,
                 focus_unseen,
                 float(question.kind != "other"),
-                float(has_answer_type(question.kind, text, question.text)),
+                float(has_answer_type(question.kind, text, question.text, pieces)),
                 novel / len(sentence_terms) if sentence_terms else 0.0,
                 _exact_overlap(question.terms, set(sentence_terms), idf),
                 0.0,
                 math.log(max(len(text), 1)),
                 float(span == hit.passage.sentences[0]),
                 0.0,
+                sum(pair in pairs for pair in question_pairs) / len(question_pairs) if question_pairs else 0.0,
+                0.0,
+                0.0,
+                hit.fused,
             ]
             rows.append((rank, span, row))
+        # the neighbours' focus: a question often matches the sentence before the answer
+        focus_column = [r[4] for _, _, r in rows[first_row:]]
+        for offset, (_, _, row) in enumerate(rows[first_row:]):
+            near = focus_column[max(offset - 1, 0) : offset] + focus_column[offset + 1 : offset + 2]
+            row[17] = max(near, default=0.0)
     table = np.array([r for _, _, r in rows], dtype=np.float64).reshape(len(rows), len(FEATURES))
     for column, margin in ((0, 2), (4, 6)):
         table[:, margin] = _margins(table[:, column])
     table[:, 12] = table[:, 8] * table[:, 9]
     table[:, 15] = np.argsort(np.argsort(-table[:, 0], kind="stable"), kind="stable")
+    if len(table):
+        table[:, 18] = table[:, 0] - table[:, 0].mean()
     return [Candidate(rank, span, table[i]) for i, (rank, span, _) in enumerate(rows)]
 
 
@@ -190,8 +210,3 @@ def _margins(values: np.ndarray) -> np.ndarray:
     order = np.argsort(-values)
     best, second = values[order[0]], values[order[1]]
     return np.where(np.arange(len(values)) == order[0], best - second, values - best)
-
-
-def log_idf_scale(n_passages: int) -> float:
-    """The largest idf an index of `n_passages` can give (to put idf on a 0..1 scale)."""
-    return math.log1p(n_passages + 0.5) if n_passages > 0 else 1.0

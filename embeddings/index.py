@@ -115,6 +115,7 @@ class SearchIndex:
         self._doc_freq = np.diff(np.asarray(bm25.scores["indptr"])) if bm25 is not None else np.zeros(0)
         self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
         self._rows = rows_by_article(passages)
+        self._prefixes: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -158,8 +159,13 @@ class SearchIndex:
         return self._vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
     def is_unseen(self, term: str) -> bool:
-        """True when no passage holds the term."""
-        return term not in self._vocab
+        """True when no passage holds the term, or (for a prefix of a term, as evidence.py
+        matches stems) no term of the passages starts with it."""
+        if term in self._vocab:
+            return False
+        if self._prefixes is None:
+            self._prefixes = {t[:n] for t in self._vocab for n in range(1, min(len(t), 4) + 1)}
+        return term not in self._prefixes
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over the passages. A term no passage

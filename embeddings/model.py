@@ -3,6 +3,7 @@ sentence-transformers model id or folder named by EMBEDDING_MODEL."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -66,6 +67,16 @@ class Encoder:
                 show_progress_bar=progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 (one encoder per process, words repeat)
+    def word_pieces(self, word: str) -> int:
+        """How many pieces the model's tokenizer cuts `word` into (1 when it has no tokenizer):
+        a vocabulary of common words, as far as answer_types.py needs one — a transliterated
+        name (شويجو: شوي + جو) is cut, a common word (قناة) is whole."""
+        tokenizer = getattr(self._model, "tokenizer", None)
+        if tokenizer is None:
+            return 1
+        return max(1, len(tokenizer.tokenize(word)))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of questions, shape (len(texts), dim)."""

@@ -87,7 +87,7 @@ def test_read_squad_makes_one_article_per_entry(tmp_path: Path) -> None:
     assert [a.text for a in evalset.articles] == ["النيل نهر طويل.\nيصب في البحر.", "برج عال."]
     assert [a.title for a in evalset.articles] == ["Nile River", "article 2"]
     assert len({a.id for a in evalset.articles}) == 2
-    assert evalset.questions == (EvalQuestion("ما النيل؟", ("نهر طويل",)), EvalQuestion("أين يصب؟", ("البحر",)))
+    assert evalset.questions == (EvalQuestion("ما النيل؟", ("نهر طويل",)), EvalQuestion("أين يصب؟", ("البحر",), 0, 1))
 
 
 def test_read_squad_names_a_missing_file(tmp_path: Path) -> None:
