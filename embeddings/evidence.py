@@ -62,6 +62,8 @@ FEATURES = (
     "context_focus",  # the best focus share of the sentences next to it in its passage
     "cos_z",  # sentence cosine minus the candidates' mean
     "passage_fused",  # the passage's fused retrieval score (1 for the best)
+    "focus_article",  # idf-weighted share of the focus found anywhere in the passage's article
+    "missing_max",  # the largest idf of a focus term the article lacks, over the index's largest
 )
 
 
@@ -88,6 +90,12 @@ def _paragraph_shares(text: str, analyzer_terms: Callable[[str], list[str]]) -> 
     if len(spans) < MIN_PARAGRAPHS_FOR_SHARED:
         return {}
     return {term: n / len(spans) for term, n in counts.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _article_keys(text: str, analyzer_terms: Callable[[str], list[str]]) -> frozenset[str]:
+    """The match keys of every term of an article."""
+    return frozenset(_match_key(t) for t in analyzer_terms(text))
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,13 @@ def candidates(
         weights = [idf(t) * (1.0 - shares.get(_match_key(t), 0.0)) for t in focus]
         if sum(weights) <= 0:
             weights = [idf(t) for t in focus]
+        # A focus term the whole article lacks: the article is about something else (the
+        # Chinese president, not the Russian one), however close the passage reads.
+        article_keys = _article_keys(article.text, terms_of)
+        plain = [idf(t) for t in focus]
+        focus_article = _coverage(focus, plain, set(article_keys))
+        missing = [w for t, w in zip(focus, plain, strict=True) if _match_key(t) not in article_keys]
+        missing_max = max(missing, default=0.0) / max(max(plain, default=1.0), 1e-9)
         passage_text = article.text[hit.passage.start : hit.passage.end]
         passage_keys = {_match_key(t) for t in terms_of(passage_text)}
         focus_passage = _coverage(focus, weights, passage_keys)
@@ -180,6 +195,8 @@ def candidates(
                 0.0,
                 0.0,
                 hit.fused,
+                focus_article,
+                missing_max,
             ]
             rows.append((rank, span, row))
         # the neighbours' focus: a question often matches the sentence before the answer
