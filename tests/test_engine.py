@@ -140,7 +140,7 @@ def test_a_ten_thousand_character_question_is_answered(real_engine: Engine) -> N
 )
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: the calibrated ranker leads with paragraph 10 (no name), so the kind is closest",
+    reason="known gap: the lead sentence holds the name, but below the answer threshold: kind closest",
 )
 def test_english_and_dialect_questions_find_the_minister(real_engine: Engine, question: str) -> None:
     answer = real_engine.ask(question)
