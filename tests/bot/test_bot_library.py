@@ -29,6 +29,13 @@ ADMIN, USER = 4242, 777
 SEED_ID = "putin-cis-critical-infrastructure.ar"
 SATELLITE = PROJECT_ROOT / "tests" / "data" / "weather-satellite.ar.txt"
 MINISTER = next(d for d in read_dev_questions() if "وزير الدفاع" in d.q)
+
+
+def cites(reply: str, title: str) -> bool:
+    """The reply cites the article as its first source: as the answer's or as the closest passage's."""
+    return f"{messages.SOURCE_LABEL} [1]: {title}" in reply or f"{messages.CLOSEST_LABEL} [1]: {title}" in reply
+
+
 WATER_QUESTION = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر الجديدة؟"
 SATELLITE_QUESTION = "كم تبلغ كلفة مشروع القمر الصناعي؟"
 SHORT_ARTICLE = (
@@ -171,7 +178,7 @@ def test_admin_adds_a_page_and_its_answers_cite_it(
     assert reply.plain.startswith("أضفت المقال: ") and article.title in reply.plain and article.id in reply.plain
     assert reply.entity_texts("code") == [article.id] and TITLE in article.title
     answer = plain(say(bot, 5001, WATER_QUESTION))
-    assert "مئة وخمسين ألف متر مكعب" in answer and f"المصدر [1]: {article.title}" in answer
+    assert "مئة وخمسين ألف متر مكعب" in answer and cites(answer, article.title)
     sources = plain(say(bot, 5001, "/sources"))
     assert article.id in sources and article.title in sources and url in sources and SEED_ID in sources
 
@@ -205,7 +212,7 @@ def test_seed_answers_still_hold_after_adding(bot: FakeTelegram, library_engine:
     assert len(library_engine.articles) >= 3
     replies = say(bot, 5003, MINISTER.q)
     seed_title = next(a.title for a in library_engine.articles if a.id == SEED_ID)
-    assert "سيرجي شويجو" in plain(replies) and f"المصدر [1]: {seed_title}" in plain(replies)
+    assert "سيرجي شويجو" in plain(replies) and cites(plain(replies), seed_title)
     top3 = library_engine.ask(MINISTER.q).quotes[:3]
     assert any("سيرجي شويجو" in q.text and q.article_id == SEED_ID for q in top3)
 
