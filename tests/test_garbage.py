@@ -81,3 +81,13 @@ def test_three_thousand_random_bytes_are_refused_as_garbage() -> None:
     with pytest.raises(ExtractError) as refused:
         decode_document(data, "noise.txt")
     assert refused.value.reason in ("garbage", "not_text")
+
+
+def test_cli_add_refuses_random_bytes_with_one_error_line(run_cli, tmp_path: Path) -> None:
+    noise = tmp_path / "noise.txt"
+    noise.write_bytes(bytes((i * 7919 + 13) % 251 for i in range(3000)))
+    env = {"SANAD_ARTICLES_DIR": str(tmp_path / "articles"), "SANAD_INDEX_DIR": str(tmp_path / "index")}
+    result = run_cli(["add", str(noise)], env, cwd=tmp_path, timeout=300)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and len(errors) == 1 and "Cannot use noise.txt as an article" in errors[0]
+    assert not (tmp_path / "articles").exists() or not any((tmp_path / "articles").iterdir())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import get_args
 
 import numpy as np
@@ -274,6 +275,33 @@ def test_unusable_files_are_refused_before_download(bot: FakeTelegram, name: str
 def test_file_without_article_text_is_refused(bot: FakeTelegram) -> None:
     [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "numbers.txt", b"12345 67890 %%% ### 2024"))
     assert reply.plain == to_plain(messages.EXTRACT_REFUSALS["not_text"])
+
+
+def _garbled_article() -> bytes:
+    """The seed article as UTF-8 misread as windows-1256 and saved again (mojibake)."""
+    seed = (Path(__file__).resolve().parents[2] / "data" / "articles" / f"{SEED_ID}.txt").read_text(encoding="utf-8")
+    return seed.encode("utf-8").decode("cp1256", errors="replace").encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes((i * 7919 + 13) % 251 for i in range(3000)),  # random-looking bytes
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,  # an image renamed .txt
+    ],
+    ids=["random-bytes", "png"],
+)
+def test_garbage_file_is_refused_in_arabic(bot: FakeTelegram, library_engine: Engine, content: bytes) -> None:
+    count = len(library_engine.articles)
+    [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "article.txt", content))
+    refusals = (to_plain(messages.EXTRACT_REFUSALS["garbage"]), to_plain(messages.EXTRACT_REFUSALS["not_text"]))
+    assert reply.plain in refusals and len(library_engine.articles) == count
+
+
+def test_mojibake_file_is_refused_as_garbage(bot: FakeTelegram, library_engine: Engine) -> None:
+    count = len(library_engine.articles)
+    [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "garbled.txt", _garbled_article()))
+    assert reply.plain == to_plain(messages.EXTRACT_REFUSALS["garbage"]) and len(library_engine.articles) == count
 
 
 # --- removing ------------------------------------------------------------------------------------
