@@ -97,8 +97,9 @@ async def report_error(update: object, context: SanadContext) -> None:
 
 
 async def answer(message: Message, context: SanadContext, question: str, *, everything: bool = False) -> None:
-    """Answer `question` in the message's chat: from its focus (the reply names it; when it does
-    not answer, a button offers everything), else from all the chat can see."""
+    """Answer `question` in the message's chat: from its focus (the reply names it; when it has
+    no answer, only the closest passage or nothing, a button offers everything), else from all
+    the chat can see."""
     if not question.strip():
         await reply(message, messages.EMPTY_QUESTION)
         return
@@ -108,11 +109,16 @@ async def answer(message: Message, context: SanadContext, question: str, *, ever
     except QuestionError:
         await reply(message, messages.EMPTY_QUESTION)
         return
+    answered = result.answer
     if result.focus is None:
-        await reply_all(message, render_answer(result.answer))
-    elif result.answer.found:
-        await reply_all(message, render_focused_answer(result.answer, result.focus))
-    else:
+        await reply_all(message, render_answer(answered))
+    elif answered.kind == "answer":
+        await reply_all(message, render_focused_answer(answered, result.focus))
+    else:  # closest or not_found: offer everything the chat can see
         kept = question[:MAX_KEPT_QUESTION_CHARS]
         token = await context.run(chats.store.put_action, chat_id, "search_all", "", kept)
-        await reply(message, render_focus_miss(result.focus), [(messages.SEARCH_ALL_BUTTON, ACTION_PREFIX + token)])
+        button = [(messages.SEARCH_ALL_BUTTON, ACTION_PREFIX + token)]
+        if answered.kind == "closest":
+            await reply_all(message, render_focused_answer(answered, result.focus), button)
+        else:
+            await reply(message, render_focus_miss(result.focus), button)

@@ -37,6 +37,10 @@ NOT_FOUND = (
     "جرّب أن تعيد صياغته بكلمات أخرى، أو اكتب /sources لترى المقالات التي أبحث فيها."
 )
 
+# kind "closest": said before the closest passage, which is never shown as the answer.
+CLOSEST_INTRO = "لم أجد في المقالات جملةً تجيب عن هذا السؤال بوضوح. هذا أقرب ما تقوله عنه، وقد لا يجيب عن سؤالك:"
+CLOSEST_LABEL = "أقرب ما في المقال"
+
 NO_ARTICLES = "لا توجد مقالات في الفهرس بعد."
 
 NON_TEXT = "أفهم الأسئلة المكتوبة نصًّا فقط؛ اكتب سؤالك بالعربية من فضلك."
@@ -90,6 +94,10 @@ EXTRACT_REFUSALS: dict[ExtractReason, str] = {
     "not_text": REFUSED_PREFIX + "معظم ما فيه ليس حروفًا عربية أو لاتينية، فلا يصلح مقالًا.",
     "file_type": REFUSED_PREFIX + "أقبل الملفات بصيغة .txt أو .md أو .html فقط.",
     "too_large": REFUSED_PREFIX + "الملف أكبر من أقصى ما أقرأ للمقال الواحد (٥ ميغابايت، ما لم يغيّره من يدير البوت).",
+    "garbage": (
+        REFUSED_PREFIX + "محتواه لا يُقرأ نصًّا: يبدو ملفًّا ثنائيًّا (صورة أو PDF بامتداد آخر) أو نصًّا "
+        "حُفظ بترميز خاطئ أو بايتات عشوائية. احفظ المقال نصًّا بترميز UTF-8 وأرسله مرة أخرى."
+    ),
 }
 
 # Labels of rendered answers and lists; `render` inserts numbers and escaped values.

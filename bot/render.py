@@ -69,8 +69,16 @@ def to_plain(message: str) -> str:
 
 
 def render_answer(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Telegram HTML messages for an answer: the answering sentence, then each cited passage."""
+    """Telegram HTML messages for an answer, by its kind: `answer` — the answering sentence,
+    then each cited passage with that sentence in bold; `closest` — a plain statement that
+    no sentence answers, then the closest passage as such (nothing bold, no answer label);
+    `not_found` — the apology, quoting nothing."""
     _check_limit(limit)
+    if answer.kind == "closest" and answer.quotes:
+        intro = _Block((_Run(messages.CLOSEST_INTRO),))
+        sections = [_Section((intro,), intro)]
+        sections += [_closest_section(number, q) for number, q in enumerate(answer.quotes, start=1)]
+        return _render(sections, limit)
     if not answer.found or not answer.quotes:
         return [messages.NOT_FOUND]
     sections = [_answer_section(answer.quotes[0])]
@@ -110,6 +118,18 @@ def _source_section(number: int, quote: Quote) -> _Section:
     )
     continued = _Block((_Run(f"{messages.SOURCE_LABEL} [{number}] ({messages.CONTINUED_LABEL}):"),))
     return _Section((heading, _passage_block(quote)), continued)
+
+
+def _closest_section(number: int, quote: Quote) -> _Section:
+    heading = _Block(
+        (
+            _Run(f"{messages.CLOSEST_LABEL} [{number}]: "),
+            _Run(quote.title, bold=True),
+            _Run(f" — {messages.PARAGRAPH_LABEL} {quote.paragraph}"),
+        )
+    )
+    continued = _Block((_Run(f"{messages.CLOSEST_LABEL} [{number}] ({messages.CONTINUED_LABEL}):"),))
+    return _Section((heading, _Block((_Run(quote.text),), quote=True)), continued)
 
 
 def _passage_block(quote: Quote) -> _Block:

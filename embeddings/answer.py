@@ -1,13 +1,24 @@
-"""From ranked passages to an Answer: quotes, the answering sentence, abstention."""
+"""From ranked passages to an Answer: quotes, the answering sentence, and its kind.
+
+With a calibration (calibration.py), the candidate sentences of the best passages are
+scored on their evidence (evidence.py): the best one is the bold sentence and its passage is
+quoted first; the calibrated decision says whether it is an `answer`, only the `closest`
+the articles say, or `not_found`. Without one, the passages keep their retrieval order and
+each highlights the sentence sharing most question terms (the older rule, kept for
+engines built without a calibration).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from .calibration import Calibration, Decision
+from .evidence import Candidate, candidates, read_question
 from .retrieve import Hit
-from .script import is_arabic_script
-from .types import Answer, Article, Passage, Quote, Scores, Span
+from .types import Answer, Article, Passage, Quote, Span
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,45 @@ def make_quote(hit: Hit, article: Article, highlight: Span) -> Quote:
         end=passage.end,
         text=text,
         highlight=highlight,
-        scores=Scores(fused=hit.fused, dense=hit.dense, lexical=hit.lexical),
+        scores=hit.scores,
     )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the decision saw for one question: the distinct hits and the candidate sentences."""
+
+    hits: tuple[Hit, ...]
+    candidates: tuple[Candidate, ...]
+
+
+def gather_evidence(
+    question: str,
+    query: np.ndarray,
+    hits: Sequence[Hit],
+    articles: Mapping[str, Article],
+    sentence_vectors: Callable[[int], np.ndarray],
+    terms_of: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+    unseen: Callable[[str], bool],
+    k: int,
+    pieces: Callable[[str], int] | None = None,
+) -> Evidence:
+    """The best `k` distinct hits and the candidate sentences of the first few of them
+    (`pieces`: the model tokenizer's word-piece count, see answer_types.py)."""
+    chosen = distinct_hits(hits, k)
+    found = candidates(
+        read_question(question, terms_of),
+        query,
+        chosen,
+        articles,
+        sentence_vectors,
+        terms_of,
+        idf,
+        unseen,
+        pieces=pieces,
+    )
+    return Evidence(tuple(chosen), tuple(found))
 
 
 def compose_answer(
@@ -103,24 +151,54 @@ def compose_answer(
     terms_of: Callable[[str], list[str]],
     idf: Callable[[str], float],
     k: int,
-    abstention: Abstention | None,
+    abstention: Calibration | None,
+    evidence: Evidence | None = None,
 ) -> Answer:
-    """The answer to `question` from ranked hits; abstains when evidence is weak.
+    """The answer to `question` from ranked hits.
 
-    With `abstention` None, the top hits are always returned (used by evaluation).
+    With a calibration and the evidence, the lead sentence and the kind come from it; with
+    `abstention` None (or no candidates), the top hits are returned as an answer, each with
+    the sentence sharing most question terms.
     """
-    chosen = distinct_hits(hits, k)
+    chosen = list(evidence.hits) if evidence is not None else distinct_hits(hits, k)
     if not chosen:
         return Answer(question=question, found=False)
-    if abstention is not None:
-        top = chosen[0]
-        article = articles[top.passage.article_id]
-        coverage = term_coverage(question_terms, set(terms_of(article.text[top.passage.start : top.passage.end])), idf)
-        if not abstention.answers(max(h.dense for h in chosen), coverage, is_arabic_script(question)):
-            return Answer(question=question, found=False)
-    quotes = []
-    for hit in chosen:
+    quotes: list[Quote] = []
+    if abstention is None or evidence is None or not evidence.candidates:
+        for hit in chosen:
+            article = articles[hit.passage.article_id]
+            highlight = pick_sentence(hit.passage, article.text, question_terms, terms_of, idf)
+            quotes.append(make_quote(hit, article, highlight))
+        return Answer(question=question, found=True, quotes=tuple(quotes))
+    decision = abstention.decide(evidence.candidates)
+    kind = abstention.kind(decision)
+    if kind == "not_found":
+        return Answer(question=question, found=False, kind="not_found", confidence=decision.p_answer)
+    order = _quote_order(chosen, evidence.candidates, decision)
+    for position in order:
+        hit = chosen[position]
         article = articles[hit.passage.article_id]
-        highlight = pick_sentence(hit.passage, article.text, question_terms, terms_of, idf)
+        best = _best_sentence(position, evidence.candidates, decision)
+        highlight = best or pick_sentence(hit.passage, article.text, question_terms, terms_of, idf)
         quotes.append(make_quote(hit, article, highlight))
-    return Answer(question=question, found=True, quotes=tuple(quotes))
+    if kind == "closest":
+        # The closest passage only, and never framed as the answer.
+        return Answer(
+            question=question, found=False, quotes=tuple(quotes[:1]), kind="closest", confidence=decision.p_answer
+        )
+    return Answer(question=question, found=True, quotes=tuple(quotes), kind="answer", confidence=decision.p_answer)
+
+
+def _quote_order(chosen: Sequence[Hit], found: Sequence[Candidate], decision: Decision) -> list[int]:
+    """The lead sentence's passage first, then the others in retrieval order."""
+    lead = found[decision.lead].hit_rank
+    return [lead, *(i for i in range(len(chosen)) if i != lead)]
+
+
+def _best_sentence(position: int, found: Sequence[Candidate], decision: Decision) -> Span | None:
+    """The best-scoring candidate sentence of the hit at `position` (None if it has none)."""
+    best: tuple[float, Span] | None = None
+    for candidate, score in zip(found, decision.scores, strict=True):
+        if candidate.hit_rank == position and (best is None or score > best[0]):
+            best = (float(score), candidate.sentence)
+    return best[1] if best else None

@@ -15,14 +15,17 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import calibrate
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
+from .calibration import load_calibration
 from .chats import ChatCollections
 from .engine import Engine, RetrievalConfig, question_text
-from .errors import ArticleError, ArticleNotFoundError, ExtractError, SanadError
-from .evaluate import evaluate, read_squad
+from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError
+from .evaluate import RememberingEncoder, evaluate, library_split, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
 from .fetch import fetch_url
 from .index import build_index, save_index
@@ -271,17 +274,26 @@ def _quote_json(quote: Quote) -> dict[str, object]:
 
 def answer_json(answer: Answer) -> dict[str, object]:
     """The answer as a JSON-ready object."""
-    return {"question": answer.question, "found": answer.found, "quotes": [_quote_json(q) for q in answer.quotes]}
+    return {
+        "question": answer.question,
+        "kind": answer.kind,
+        "found": answer.found,
+        "confidence": answer.confidence,
+        "quotes": [_quote_json(q) for q in answer.quotes],
+    }
 
 
 def answer_text(answer: Answer) -> str:
     """The answer as a person reads it in a terminal."""
-    if not answer.found:
+    if answer.kind == "not_found" or not answer.quotes:
         return (
             "Not found: the articles do not answer this question.\n"
             "Try other words, or see which articles there are with: python -m embeddings list"
         )
-    lines = [f"«{answer.quotes[0].highlight_text}» [1]", ""]
+    if answer.kind == "closest":
+        lines = ["Closest: the articles discuss this, but no sentence of them answers it. The closest they say:", ""]
+    else:
+        lines = ["Answer:", f"«{answer.quotes[0].highlight_text}» [1]", ""]
     for n, quote in enumerate(answer.quotes, start=1):
         s = quote.scores
         lines.append(f"[{n}] {quote.title} — paragraph {quote.paragraph}")
@@ -310,22 +322,45 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Index a SQuAD v1.1 file's contexts and report recall@1/3/5 and MRR."""
+    """Index a SQuAD v1.1/v2.0 file's contexts; report retrieval and answer-level figures."""
     from tqdm import tqdm
 
     data = read_squad(Path(args.file))
     _err(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…")
-    encoder = load_encoder(settings.model, settings.model_cache)
-    engine = Engine.from_articles(data.articles, encoder, progress=True, abstention=None)
+    encoder = RememberingEncoder(load_encoder(settings.model, settings.model_cache))
+    calibration = load_calibration(settings.model, settings.calibration)
+    if settings.abstain_threshold is not None:
+        calibration = calibration.with_answer_threshold(settings.abstain_threshold)
+    opened = Engine.from_articles(data.articles, encoder, progress=True, abstention=calibration.always_answering())
+    engine = replace(opened, abstention=calibration)
     k = max(args.k, 5)
-    with tqdm(total=len(data.questions), desc="Asking", unit="q", file=sys.stderr) as bar:
-        scores = evaluate(lambda q: engine.ask(q, k=k), data.questions, args.k, on_question=bar.update)
+    answerable = sum(q.answerable for q in data.questions)
+    with tqdm(total=len(data.questions) + answerable, desc="Asking", unit="q", file=sys.stderr) as bar:
+        scores = evaluate(
+            lambda q: opened.ask(q, k=k),
+            data.questions,
+            args.k,
+            on_question=bar.update,
+            decide=lambda q: engine.ask(q),
+        )
     report = {"file": str(args.file), "model": encoder.name, "passages": len(engine.index), "k": args.k, **scores}
     if args.json:
         print(json.dumps(report))
     else:
         for key, value in report.items():
             print(f"{key:>10}: {value}")
+    return 0
+
+
+def cmd_library_split(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the library split: even-numbered entries indexed, the odd ones' questions unanswerable."""
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        split = library_split(data)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise EvalFileError(f"{args.file} is not SQuAD JSON: {exc}") from exc
+    Path(args.out).write_text(json.dumps(split, ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -364,11 +399,16 @@ def parser() -> argparse.ArgumentParser:
         "--chat", type=int, metavar="CHAT", help="answer from what this chat sees: its own articles and the library"
     )
     ask.set_defaults(run=cmd_ask)
-    ev = sub.add_parser("eval", help="measure recall@1/3/5 and MRR on a SQuAD v1.1 file")
-    ev.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 JSON, e.g. ../shared/eval/xquad.ar.json")
+    ev = sub.add_parser("eval", help="measure retrieval and answer quality on a SQuAD v1.1 or v2.0 file")
+    ev.add_argument("file", metavar="FILE.json", help="SQuAD v1.1/v2.0 JSON, e.g. ../shared/eval/xquad.ar.json")
     ev.add_argument("-k", type=positive_int, default=5, help="MRR cut-off (default 5)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(run=cmd_eval)
+    split = sub.add_parser("library-split", help="write the library split of a SQuAD file (SQuAD v2.0)")
+    split.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 JSON, e.g. ../shared/eval/xquad.ar.json")
+    split.add_argument("out", metavar="OUT.json", help="where to write the split")
+    split.set_defaults(run=cmd_library_split)
+    calibrate.register(sub)
     return top
 
 

@@ -1,17 +1,20 @@
 """The engine: the model and the answer rules, answering questions from a collection.
 
 An `Engine` only reads: it holds an encoder, one collection (articles and their index) and
-the settings of retrieval and abstention. It is immutable, so `ask` is safe from any thread;
-`with_collection` gives an engine over other articles that shares the same model. Writing
-(adding and removing articles on disk) is `IndexedLibrary`'s job, which swaps in a new engine.
+the settings of retrieval and of the decision (answer / closest / not found). It is
+immutable, so `ask` is safe from any thread; `with_collection` gives an engine over other
+articles that shares the same model. Writing (adding and removing articles on disk) is
+`IndexedLibrary`'s job, which swaps in a new engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
-from .answer import Abstention, compose_answer
+from .answer import compose_answer, gather_evidence
+from .calibration import Calibration, load_calibration
 from .collection import Collection
 from .errors import QuestionError
 from .index import SearchIndex
@@ -26,12 +29,9 @@ from .types import EXAMPLE_QUESTION, Answer, Article
 # and a pasted essay must not make BM25 score tens of thousands of terms.
 MAX_QUESTION_CHARS = 2000
 
-# Calibrated for the default model (see README, "Abstention"): XQuAD-ar questions asked
-# against the shipped article vs. the dev questions about it.
-DEFAULT_ABSTENTION = Abstention(min_dense=0.75, confident_dense=0.81, min_coverage=0.45, cross_script_dense=0.775)
-# Any other model: cosines are not comparable, so only shared terms decide unless
-# SANAD_ABSTAIN_THRESHOLD gives a cosine floor.
-OTHER_MODEL_ABSTENTION = Abstention(min_dense=-1.0, confident_dense=2.0, min_coverage=0.45, cross_script_dense=-1.0)
+# The decision (answer / closest / not found) is a fitted calibration (calibration.py): the
+# packaged one of the model, or SANAD_CALIBRATION's. "default": the default model's.
+DEFAULT_ABSTENTION: Literal["default"] = "default"
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,13 @@ class RetrievalConfig:
     fusion: Fusion = field(default_factory=Fusion)
 
 
-def abstention_for(settings: Settings) -> Abstention:
-    """The abstention rule for the settings' model, with SANAD_ABSTAIN_THRESHOLD applied."""
-    base = DEFAULT_ABSTENTION if settings.model == DEFAULT_MODEL else OTHER_MODEL_ABSTENTION
+def abstention_for(settings: Settings) -> Calibration:
+    """The calibration for the settings' model (SANAD_CALIBRATION's if set), with
+    SANAD_ABSTAIN_THRESHOLD as its answer threshold when that is set."""
+    calibration = load_calibration(settings.model, settings.calibration)
     if settings.abstain_threshold is None:
-        return base
-    floor = settings.abstain_threshold
-    return Abstention(floor, max(floor, base.confident_dense), base.min_coverage, floor)
+        return calibration
+    return calibration.with_answer_threshold(settings.abstain_threshold)
 
 
 def question_text(question: str) -> str:
@@ -58,14 +58,19 @@ def question_text(question: str) -> str:
     return question.strip()[:MAX_QUESTION_CHARS]
 
 
+def _calibration(abstention: Calibration | Literal["default"] | None) -> Calibration | None:
+    return load_calibration(DEFAULT_MODEL) if abstention == DEFAULT_ABSTENTION else abstention
+
+
 @dataclass(frozen=True, eq=False)
 class Engine:
-    """Answers questions from one collection with one model. Immutable and thread-safe."""
+    """Answers questions from one collection with one model. Immutable and thread-safe.
+    `abstention` None: never abstain, always quote the best passages (evaluation)."""
 
     encoder: Encoder
     collection: Collection
     top_k: int = 3
-    abstention: Abstention | None = DEFAULT_ABSTENTION  # None: never abstain (evaluation)
+    abstention: Calibration | None = field(default_factory=lambda: _calibration(DEFAULT_ABSTENTION))
     config: RetrievalConfig = field(default_factory=RetrievalConfig)
     analyzer: Analyzer = field(default_factory=Analyzer)
 
@@ -76,7 +81,7 @@ class Engine:
         encoder: Encoder,
         *,
         top_k: int = 3,
-        abstention: Abstention | None = DEFAULT_ABSTENTION,
+        abstention: Calibration | Literal["default"] | None = DEFAULT_ABSTENTION,
         config: RetrievalConfig | None = None,
         progress: bool = False,
     ) -> Engine:
@@ -84,7 +89,9 @@ class Engine:
         config = config or RetrievalConfig()
         analyzer = Analyzer()
         collection = Collection.build(articles, encoder, analyzer, config.chunking, progress=progress)
-        return cls(encoder, collection, top_k=top_k, abstention=abstention, config=config, analyzer=analyzer)
+        return cls(
+            encoder, collection, top_k=top_k, abstention=_calibration(abstention), config=config, analyzer=analyzer
+        )
 
     @property
     def index(self) -> SearchIndex:
@@ -115,21 +122,38 @@ class Engine:
         )
 
     def ask(self, question: str, k: int | None = None) -> Answer:
-        """The answer to `question`: up to `k` verbatim quotes, or "not found"."""
+        """The answer to `question`: its kind, and up to `k` verbatim quotes."""
         if k is not None and k < 1:
             raise QuestionError(f"k={k} must be at least 1")
         text = question_text(question)
-        collection = self.collection
+        collection = self.collection  # one state for the whole question
+        index = collection.index
         terms = self.analyzer.terms(text)
         query = self.encoder.encode_queries([text])[0]
-        hits = retrieve(collection.index, query, terms, self.config.fusion)
+        hits = retrieve(index, query, terms, self.config.fusion)
+        k = k or self.top_k
+        evidence = None
+        if self.abstention is not None:
+            evidence = gather_evidence(
+                text,
+                query,
+                hits,
+                collection.articles,
+                index.sentence_vectors,
+                self.analyzer.terms,
+                index.idf,
+                index.is_unseen,
+                k,
+                pieces=getattr(self.encoder, "word_pieces", None),
+            )
         return compose_answer(
             question=question,
             hits=hits,
             articles=collection.articles,
             question_terms=terms,
             terms_of=self.analyzer.terms,
-            idf=collection.index.idf,
-            k=k or self.top_k,
+            idf=index.idf,
+            k=k,
             abstention=self.abstention,
+            evidence=evidence,
         )

@@ -10,7 +10,7 @@ translates by it, and `typing.get_args` lists the codes, e.g. to check a table o
     ├── ArticleError               an article file or text cannot be read or is unusable
     │   ├── ArticleNotFoundError   no article of the library has the id asked for
     │   ├── ExtractError           .source, .reason, .detail: the page or file holds no usable
-    │   │                          article text: empty, not_text, file_type, too_large
+    │   │                          article text: empty, not_text, file_type, too_large, garbage
     │   └── FetchError             .url, .reason, .detail, .via (the URL asked for, after redirects)
     │       ├── URLRefusedError    refused by policy, will not work as it is: invalid_url, scheme,
     │       │                      private_address, too_many_redirects, too_large, content_type
@@ -23,7 +23,8 @@ translates by it, and `typing.get_args` lists the codes, e.g. to check a table o
     ├── QuestionError              the question itself is unusable (empty, ...)
     ├── LimitError                 .limit, .allowed: a chat or a user reached a limit of adding
     │                              (articles_per_chat, adds_per_hour)
-    └── EvalFileError              an evaluation file is not SQuAD v1.1 JSON
+    ├── CalibrationError           a calibration file cannot be read or does not fit the code
+    └── EvalFileError              an evaluation file is not SQuAD v1.1 or v2.0 JSON
 
 (The bot adds its own `BotSettingsError` under `SanadError`, in `bot/settings.py`.)
 """
@@ -43,7 +44,7 @@ FetchReason = Literal[
     "network",
     "http_status",
 ]
-ExtractReason = Literal["empty", "not_text", "file_type", "too_large"]
+ExtractReason = Literal["empty", "not_text", "file_type", "too_large", "garbage"]
 LimitKind = Literal["articles_per_chat", "adds_per_hour"]
 
 
@@ -128,5 +129,9 @@ class LimitError(SanadError):
         super().__init__(detail)
 
 
+class CalibrationError(SanadError):
+    """A calibration file (SANAD_CALIBRATION, or the packaged one) cannot be used."""
+
+
 class EvalFileError(SanadError):
-    """An evaluation file is not SQuAD v1.1 JSON."""
+    """An evaluation file is not SQuAD v1.1 or v2.0 JSON."""

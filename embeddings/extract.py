@@ -7,7 +7,8 @@ paragraph per line, as the core splits paragraphs on newlines, and it must be mo
 or Latin letters.
 
 Refusals are `ExtractError` with a stable `reason`: "empty", "not_text", "file_type",
-"too_large". Extracting a big page is CPU work: the bot runs it in a thread.
+"too_large", "garbage" (random bytes, mojibake or a binary file:
+garbage.py). Extracting a big page is CPU work: the bot runs it in a thread.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from trafilatura.settings import Document
 from .articles import first_line_title, one_paragraph_per_line
 from .errors import ExtractError
 from .fetch import FetchedPage, FetchPolicy, Kind, decode_body
+from .garbage import garbage_reason
 from .script import letter_share
 
 DOCUMENT_KINDS: dict[str, Kind] = {
@@ -63,6 +65,9 @@ def extract_article(
     title, body = _title_and_body(raw, kind)
     text = one_paragraph_per_line(body)
     check_letters(text, source)
+    reason = garbage_reason(text)
+    if reason is not None:
+        raise ExtractError(source, "garbage", f"{reason}.")
     return ExtractedArticle(title=" ".join(title.split()) or first_line_title(text), text=text)
 
 

@@ -6,15 +6,17 @@
                       search up to 50,000 passages, an IVF index (16 of √n lists probed) above
       bm25/           bm25s index over stemmed, folded passage terms
       passages.json   passage offsets into the articles
+      sentences.npy   one L2-normalised vector per sentence of each passage, passages in
+                      order (the evidence that a sentence answers, answer.py)
 
 Writes are atomic: the folder is written beside the old one and swapped in. Loading
 checks the manifest against the articles, model and chunking it is asked for (stale),
 and every file against its hash (corrupt, naming the file).
 
-Rebuilding is incremental: `build_index(..., previous=index)` takes the vectors of every
-article whose id and checksum the previous index holds, built with the same model and
-chunking, and embeds only the others; `previous` may be several indexes (a chat's own and
-the shared library's), each lending what it holds. BM25 is cheap and is always rebuilt whole. An index
+Rebuilding is incremental: `build_index(..., previous=index)` takes the passage and sentence
+vectors of every article whose id and checksum the previous index holds, built with the same model and
+chunking, and embeds only the others; `previous` may be several indexes (a chat's own and the
+shared library's), each lending what it holds. BM25 is cheap and is always rebuilt whole. An index
 of no passages (an empty library) has no BM25 folder.
 """
 
@@ -40,10 +42,11 @@ from .model import Encoder
 from .passages import Chunking, build_passages
 from .types import Article, Passage, Span
 
-FORMAT = 1
+FORMAT = 2  # 2: sentence vectors
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 PASSAGES = "passages.json"
+SENTENCES = "sentences.npy"
 BM25_DIR = "bm25"
 REBUILD_HINT = "rebuild it with: python -m embeddings build"
 
@@ -93,14 +96,28 @@ class SearchIndex:
 
     `bm25` is None when no passage has a single term (for example, no articles at all)."""
 
-    def __init__(self, key: IndexKey, passages: list[Passage], vectors: faiss.Index, bm25: bm25s.BM25 | None) -> None:
+    def __init__(
+        self,
+        key: IndexKey,
+        passages: list[Passage],
+        vectors: faiss.Index,
+        bm25: bm25s.BM25 | None,
+        sentence_vectors: np.ndarray | None = None,
+    ) -> None:
         self.key = key
         self.passages = passages
         self._vectors = vectors
+        self._sentence_rows = np.cumsum([0] + [len(p.sentences) for p in passages])
+        if sentence_vectors is None:
+            sentence_vectors = np.zeros((int(self._sentence_rows[-1]), vectors.d), dtype=np.float32)
+        if sentence_vectors.shape != (int(self._sentence_rows[-1]), vectors.d):
+            raise ValueError(f"{sentence_vectors.shape[0]} sentence vectors for {self._sentence_rows[-1]} sentences")
+        self._sentence_vectors = sentence_vectors
         self._bm25 = bm25
         self._doc_freq = np.diff(np.asarray(bm25.scores["indptr"])) if bm25 is not None else np.zeros(0)
         self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
         self._rows = rows_by_article(passages)
+        self._prefixes: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -127,12 +144,32 @@ class SearchIndex:
         scores: np.ndarray = self._bm25.get_scores(known)
         return scores
 
+    def sentence_vectors(self, passage_id: int) -> np.ndarray:
+        """The vectors of one passage's sentences, in order (shape (sentences, dim))."""
+        return self._sentence_vectors[self._sentence_rows[passage_id] : self._sentence_rows[passage_id + 1]]
+
+    def article_sentence_vectors(self, article_id: str) -> np.ndarray:
+        """The sentence vectors of all of one article's passages, passages in order."""
+        ids = self._rows.get(article_id, [])
+        if not ids:
+            return np.zeros((0, self._vectors.d), dtype=np.float32)
+        return np.concatenate([self.sentence_vectors(i) for i in ids])
+
     def article_vectors(self, article_id: str) -> np.ndarray:
         """The vectors of one article's passages, in passage order (shape (n, dim))."""
         ids = self._rows.get(article_id, [])
         if not ids:
             return np.zeros((0, self._vectors.d), dtype=np.float32)
         return self._vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def is_unseen(self, term: str) -> bool:
+        """True when no passage holds the term, or (for a prefix of a term, as evidence.py
+        matches stems) no term of the passages starts with it."""
+        if term in self._vocab:
+            return False
+        if self._prefixes is None:
+            self._prefixes = {t[:n] for t in self._vocab for n in range(1, min(len(t), 4) + 1)}
+        return term not in self._prefixes
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over the passages. A term no passage
@@ -176,9 +213,10 @@ def build_index(
     texts = {a.id: a.text for a in articles}
     passages = build_passages(articles, chunking)
     passage_texts = [texts[p.article_id][p.start : p.end] for p in passages]
-    vectors = _passage_vectors(articles, passages, passage_texts, encoder, chunking, previous, progress)
+    vectors, sentence_vectors = _vectors(articles, passages, texts, encoder, chunking, previous, progress)
     dense = new_dense_index(vectors)
-    return SearchIndex(IndexKey.of(encoder, chunking, articles), passages, dense, _bm25(passage_texts, analyzer))
+    key = IndexKey.of(encoder, chunking, articles)
+    return SearchIndex(key, passages, dense, _bm25(passage_texts, analyzer), sentence_vectors)
 
 
 def new_dense_index(vectors: np.ndarray) -> faiss.Index:
@@ -200,32 +238,50 @@ def new_dense_index(vectors: np.ndarray) -> faiss.Index:
     return ivf
 
 
-def _passage_vectors(
+def _vectors(
     articles: Sequence[Article],
     passages: list[Passage],
-    passage_texts: list[str],
+    texts: dict[str, str],
     encoder: Encoder,
     chunking: Chunking,
     previous: SearchIndex | Sequence[SearchIndex] | None,
     progress: bool,
-) -> np.ndarray:
-    """One vector per passage: borrowed from `previous` where it can, else embedded (in one call)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """One vector per passage and one per sentence of each passage: borrowed from `previous`
+    where it can, else embedded, passages and sentences in one call, each distinct text once
+    (a one-sentence passage is its sentence)."""
+    sentence_rows = np.cumsum([0] + [len(p.sentences) for p in passages])
     vectors = np.zeros((len(passages), encoder.dim), dtype=np.float32)
+    sentence_vectors = np.zeros((int(sentence_rows[-1]), encoder.dim), dtype=np.float32)
     lenders = [previous] if isinstance(previous, SearchIndex) else list(previous or ())
     reusable = [(lender, reusable_articles(lender, encoder, chunking)) for lender in lenders]
     rows_of = rows_by_article(passages)
-    todo: list[int] = []
+    wanted: dict[str, list[tuple[np.ndarray, int]]] = {}  # text -> the rows it fills
     for article in articles:
         rows = rows_of.get(article.id, [])
-        lender = next((i for i, held in reusable if (article.id, article.checksum) in held), None)
-        borrowed = lender.article_vectors(article.id) if lender is not None else None
-        if borrowed is not None and len(borrowed) == len(rows):
-            vectors[rows] = borrowed
-        else:
-            todo.extend(rows)
-    if todo:
-        vectors[todo] = encoder.encode_passages([passage_texts[i] for i in todo], progress=progress)
-    return vectors
+        sentence_ids = [r for i in rows for r in range(sentence_rows[i], sentence_rows[i + 1])]
+        lender = next((index for index, held in reusable if (article.id, article.checksum) in held), None)
+        if lender is not None:
+            borrowed, borrowed_sentences = (
+                lender.article_vectors(article.id),
+                lender.article_sentence_vectors(article.id),
+            )
+            if len(borrowed) == len(rows) and len(borrowed_sentences) == len(sentence_ids):
+                vectors[rows] = borrowed
+                sentence_vectors[sentence_ids] = borrowed_sentences
+                continue
+        text = texts[article.id]
+        for i in rows:
+            passage = passages[i]
+            wanted.setdefault(text[passage.start : passage.end], []).append((vectors, i))
+            for row, span in zip(range(sentence_rows[i], sentence_rows[i + 1]), passage.sentences, strict=True):
+                wanted.setdefault(text[span.start : span.end], []).append((sentence_vectors, row))
+    if wanted:
+        embedded = encoder.encode_passages(list(wanted), progress=progress)
+        for vector, targets in zip(embedded, wanted.values(), strict=True):
+            for table, row in targets:
+                table[row] = vector
+    return vectors, sentence_vectors
 
 
 def _bm25(passage_texts: list[str], analyzer: Analyzer) -> bm25s.BM25 | None:
@@ -262,6 +318,7 @@ def save_index(index: SearchIndex, folder: Path) -> None:
         if index._bm25 is not None:
             index._bm25.save(str(work / BM25_DIR), show_progress=False)
         (work / PASSAGES).write_text(json.dumps(_passages_json(index.passages)), encoding="utf-8")
+        np.save(work / SENTENCES, index._sentence_vectors, allow_pickle=False)
         files = {str(p.relative_to(work)): _sha256(p) for p in _data_files(work)}
         manifest = {"format": FORMAT, **index.key.to_json(), "passages": len(index), "files": files}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -344,7 +401,11 @@ def _read_checked(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
     passages = _read_passages(folder / PASSAGES)
     if len(passages) != vectors.ntotal or len(passages) != manifest.get("passages"):
         raise IndexCorruptError(f"{folder / PASSAGES} does not match {folder / VECTORS}; {REBUILD_HINT}")
-    return SearchIndex(IndexKey.from_json(manifest), passages, vectors, bm25)
+    try:
+        sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False)
+        return SearchIndex(IndexKey.from_json(manifest), passages, vectors, bm25, sentence_vectors)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{folder / SENTENCES} does not match {folder / PASSAGES}; {REBUILD_HINT}") from exc
 
 
 def _load_bm25(path: Path) -> bm25s.BM25:

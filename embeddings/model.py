@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported lazily at run time: torch is slow to import
 PASSAGE_BATCH_SIZE = 8
 _QUERY_PROMPTS = ("query",)
 _PASSAGE_PROMPTS = ("passage", "document", "doc")
+_MAX_CACHED_WORDS = 65_536
 
 
 def _prompt_name(prompts: dict[str, str], choices: tuple[str, ...]) -> str | None:
@@ -65,6 +66,7 @@ class SentenceTransformerEncoder:
         self._passage_prompt = _prompt_name(prompts, _PASSAGE_PROMPTS)
         self._dim = int(model.get_embedding_dimension() or 0)
         self._lock = threading.Lock()  # one forward pass at a time: 2 cores, no gain from more
+        self._pieces: dict[str, int] = {}  # word -> tokenizer pieces; words repeat across questions
 
     @property
     def name(self) -> str:
@@ -102,6 +104,18 @@ class SentenceTransformerEncoder:
                 show_progress_bar=progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def word_pieces(self, word: str) -> int:
+        """How many pieces the model's tokenizer cuts `word` into (1 when it has no tokenizer):
+        a vocabulary of common words, as far as answer_types.py needs one — a transliterated
+        name (شويجو: شوي + جو) is cut, a common word (قناة) is whole."""
+        cached = self._pieces.get(word)
+        if cached is None:
+            tokenizer = getattr(self._model, "tokenizer", None)
+            cached = 1 if tokenizer is None else max(1, len(tokenizer.tokenize(word)))
+            if len(self._pieces) < _MAX_CACHED_WORDS:
+                self._pieces[word] = cached
+        return cached
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of questions, shape (len(texts), dim)."""

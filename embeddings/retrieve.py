@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .index import SearchIndex
-from .types import Passage
+from .types import Passage, Scores
 
 FUSION_METHODS = ("rrf", "convex")
 
@@ -35,9 +35,7 @@ class Hit:
     """A passage and its scores for one question."""
 
     passage: Passage
-    fused: float
-    dense: float
-    lexical: float
+    scores: Scores
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
@@ -83,4 +81,4 @@ def retrieve(index: SearchIndex, query: np.ndarray, terms: list[str], fusion: Fu
     lexical = all_lexical[ids].astype(np.float64)
     fused = fuse_scores(dense.astype(np.float64), lexical, fusion)
     order = np.argsort(-fused, kind="stable")
-    return [Hit(index.passages[ids[i]], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
+    return [Hit(index.passages[ids[i]], Scores(float(fused[i]), float(dense[i]), float(lexical[i]))) for i in order]

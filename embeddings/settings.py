@@ -76,8 +76,12 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    return _optional_path(env, name) or default
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
-    return Path(raw).expanduser() if raw else default
+    return Path(raw).expanduser() if raw else None
 
 
 def _default_cache() -> Path:
@@ -94,7 +98,8 @@ class Settings:
     model: str = DEFAULT_MODEL
     model_cache: Path = field(default_factory=_default_cache)
     top_k: int = 3
-    abstain_threshold: float | None = None  # None: the model's calibrated value
+    abstain_threshold: float | None = None  # None: the calibration's threshold for "answer"
+    calibration: Path | None = None  # None: the model's packaged calibration
     allow_private_urls: bool = False  # fetch articles from loopback, private, link-local... addresses
     database: Path = PROJECT_ROOT / "data" / "sanad.db"  # the chats' own articles, focus, counters
     chats_dir: Path = PROJECT_ROOT / "data" / "chats"  # the chats' indexes (derived data)
@@ -117,6 +122,7 @@ class Settings:
             model_cache=_path(env, "SANAD_MODEL_CACHE", _default_cache()),
             top_k=_positive_int(env, "SANAD_TOP_K", cls.top_k),
             abstain_threshold=_optional_float(env, "SANAD_ABSTAIN_THRESHOLD"),
+            calibration=_optional_path(env, "SANAD_CALIBRATION"),
             allow_private_urls=_bool(env, "SANAD_ALLOW_PRIVATE_URLS", cls.allow_private_urls),
             database=_path(env, "SANAD_DATABASE", cls.database),
             chats_dir=_path(env, "SANAD_CHATS_DIR", cls.chats_dir),

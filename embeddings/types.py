@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Literal
+
+# answer: a sentence of an article answers the question (shown as the answer);
+# closest: the articles discuss it, but no sentence clearly answers (the closest passage is
+# shown as such, never as the answer); not_found: nothing relevant, nothing quoted.
+AnswerKind = Literal["answer", "closest", "not_found"]
+ANSWER_KINDS: tuple[AnswerKind, ...] = ("answer", "closest", "not_found")
 
 # The question the CLI's and the bot's help and errors show as an example.
 EXAMPLE_QUESTION = "ما اسم وزير الدفاع الروسي؟"
@@ -84,8 +91,24 @@ class Quote:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the core says to a question: found or not, and the quotes (best first)."""
+    """What the core says to a question: its kind, and the quotes (best first).
+
+    `found` is "kind is answer". Built with `found` alone, the kind follows from it
+    (answer or not_found); a `closest` answer has found=False and quotes. `confidence` is
+    the calibrated probability that the first quote's highlighted sentence answers (None
+    when no decision was made, e.g. abstention off).
+    """
 
     question: str
     found: bool
     quotes: tuple[Quote, ...] = field(default=())
+    kind: AnswerKind | None = None
+    confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        kind = self.kind or ("answer" if self.found else "not_found")
+        if kind not in ANSWER_KINDS or self.found != (kind == "answer"):
+            raise ValueError(f"an answer of kind {kind!r} cannot have found={self.found}")
+        if kind == "not_found" and self.quotes:
+            raise ValueError("a not_found answer quotes nothing")
+        object.__setattr__(self, "kind", kind)

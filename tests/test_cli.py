@@ -15,7 +15,12 @@ import pytest
 from embeddings.articles import read_article
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-QUESTION = "ما اسم وزير الدفاع الروسي؟"
+QUESTION = "ما الخطر الذي قال بوتين إنه لا يزال موجودا؟"
+DANGER_SENTENCE = (
+    "كما حذر الرئيس الروسي من خطر وقوع منظومات الدفاع الجوي المتنقلة والأسلحة عالية الدقة من السوق السوداء "
+    "في أوكرانيا في أيدي الإرهابيين، مؤكدا أن هذا الخطر لا يزال موجودا."
+)
+MINISTER_QUESTION = "ما اسم وزير الدفاع الروسي؟"
 MINISTER_SENTENCE = (
     "وفي ذات السياق، تلقى الرئيس الروسي فلاديمير بوتين تقريرا من وزير الدفاع الروسي سيرجي شويجو "
     "عن سير تدريبات قوات الردع الاستراتيجي، التي أثارت قلق الولايات المتحدة الأمريكية."
@@ -75,15 +80,22 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 Result = subprocess.CompletedProcess[str]
 
 
-def found_minister_text(result: Result, ws: Workspace) -> None:
-    assert MINISTER_SENTENCE in result.stdout
+def found_text(result: Result, ws: Workspace) -> None:
+    assert result.stdout.startswith("Answer:") and f"«{DANGER_SENTENCE}» [1]" in result.stdout
     assert "[1]" in result.stdout and "paragraph" in result.stdout
 
 
-def found_minister_json(result: Result, ws: Workspace) -> None:
+def closest_minister_text(result: Result, ws: Workspace) -> None:
+    # The name is in the passage shown, but the evidence is too weak to call it the answer.
+    assert result.stdout.startswith("Closest:") and "«" not in result.stdout
+    assert MINISTER_SENTENCE in result.stdout
+
+
+def found_json(result: Result, ws: Workspace) -> None:
     answer = json.loads(result.stdout)
-    assert set(answer) == {"question", "found", "quotes"}
-    assert answer["question"] == QUESTION and answer["found"] is True
+    assert set(answer) == {"question", "kind", "found", "confidence", "quotes"}
+    assert answer["question"] == QUESTION and answer["found"] is True and answer["kind"] == "answer"
+    assert 0.0 <= answer["confidence"] <= 1.0
     assert 1 <= len(answer["quotes"]) <= 3
     for quote in answer["quotes"]:
         text = read_article(ws.articles / f"{quote['article']}.txt").text
@@ -91,12 +103,12 @@ def found_minister_json(result: Result, ws: Workspace) -> None:
         assert quote["highlight"] == text[quote["highlight_start"] : quote["highlight_end"]]
         assert set(quote["scores"]) == {"fused", "dense", "bm25"}
         assert all(isinstance(v, float) for v in quote["scores"].values())
-    assert any(q["highlight"] == MINISTER_SENTENCE for q in answer["quotes"])
+    assert answer["quotes"][0]["highlight"] == DANGER_SENTENCE
 
 
 def not_found_json(result: Result, ws: Workspace) -> None:
     answer = json.loads(result.stdout)
-    assert answer["found"] is False and answer["quotes"] == []
+    assert answer["found"] is False and answer["kind"] == "not_found" and answer["quotes"] == []
 
 
 def one_error_line(result: Result, ws: Workspace) -> None:
@@ -122,15 +134,18 @@ def missing_eval_file(result: Result, ws: Workspace) -> None:
 
 def small_eval_report(result: Result, ws: Workspace) -> None:
     report = json.loads(result.stdout)
-    assert {"questions", "recall@1", "recall@3", "recall@5", "mrr"} <= set(report)
+    assert {"questions", "recall@1", "recall@3", "recall@5", "mrr", "headline@1", "answer_rate"} <= set(report)
+    assert {"answer_precision", "closest_rate", "unanswerable", "false_answer_rate"} <= set(report)
+    assert report["unanswerable"] == 0 and report["false_answer_rate"] is None
     assert report["questions"] == 4 and report["passages"] == 2
     assert report["recall@3"] == report["recall@5"] == 1.0  # two passages: every gold is in the top 2
     assert 0.5 <= report["mrr"] <= 1.0
 
 
 CASES = [
-    pytest.param(["ask", QUESTION], 0, found_minister_text, id="ask-found"),
-    pytest.param(["ask", "--json", QUESTION], 0, found_minister_json, id="ask-json"),
+    pytest.param(["ask", QUESTION], 0, found_text, id="ask-found"),
+    pytest.param(["ask", "--json", QUESTION], 0, found_json, id="ask-json"),
+    pytest.param(["ask", MINISTER_QUESTION], 0, closest_minister_text, id="ask-closest"),
     pytest.param(["ask", "--json", "ما عاصمة فرنسا؟"], 0, not_found_json, id="ask-off-topic"),
     pytest.param(["ask", "   "], 2, one_error_line, id="ask-empty"),
     pytest.param(["ask", "-k", "0", QUESTION], 2, argparse_rejects_k, id="ask-k-0"),

@@ -87,7 +87,7 @@ def test_read_squad_makes_one_article_per_entry(tmp_path: Path) -> None:
     assert [a.text for a in evalset.articles] == ["النيل نهر طويل.\nيصب في البحر.", "برج عال."]
     assert [a.title for a in evalset.articles] == ["Nile River", "article 2"]
     assert len({a.id for a in evalset.articles}) == 2
-    assert evalset.questions == (EvalQuestion("ما النيل؟", ("نهر طويل",)), EvalQuestion("أين يصب؟", ("البحر",)))
+    assert evalset.questions == (EvalQuestion("ما النيل؟", ("نهر طويل",)), EvalQuestion("أين يصب؟", ("البحر",), 0, 1))
 
 
 def test_read_squad_names_a_missing_file(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_read_squad_names_a_missing_file(tmp_path: Path) -> None:
 def test_read_squad_refuses_other_json(tmp_path: Path, content: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(EvalFileError, match=r"is not SQuAD v1\.1 JSON"):
+    with pytest.raises(EvalFileError, match=r"is not SQuAD v1\.1/v2\.0 JSON"):
         read_squad(path)
 
 
@@ -112,3 +112,62 @@ def test_read_squad_refuses_a_file_without_questions(tmp_path: Path) -> None:
     path = write_json(tmp_path / "empty.json", {"data": [{"paragraphs": [{"context": "نص.", "qas": []}]}]})
     with pytest.raises(EvalFileError, match="holds no questions"):
         read_squad(path)
+
+
+V2 = {
+    "version": "v2.0",
+    "data": [
+        {
+            "title": "النيل",
+            "paragraphs": [
+                {
+                    "context": "النيل أطول نهر في أفريقيا. يمر بمصر.",
+                    "qas": [
+                        {"id": "1", "question": "ما أطول نهر؟", "answers": [{"text": "النيل", "answer_start": 0}]},
+                        {"id": "2", "question": "كم طول الأمازون؟", "answers": [], "is_impossible": True},
+                    ],
+                }
+            ],
+        }
+    ],
+}
+ANSWER_KEYS = {
+    "questions", "recall@1", "recall@3", "recall@5", "mrr", "headline@1", "answer_rate", "answer_precision",
+    "closest_rate", "unanswerable", "false_answer_rate",
+}  # fmt: skip
+
+
+def test_squad_v2_unanswerable_questions_are_read_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(V2, ensure_ascii=False), encoding="utf-8")
+    questions = read_squad(path).questions
+    assert [q.answerable for q in questions] == [True, False]
+
+
+def test_answer_level_figures_count_kinds() -> None:
+    questions = [EvalQuestion("a", ("النيل",)), EvalQuestion("b", ("مصر",)), EvalQuestion("c", ())]
+    replies = {
+        "a": answer("النيل أطول نهر."),
+        "b": Answer(question="b", found=False, quotes=(quote("لا شيء"),), kind="closest"),
+        "c": answer("شيء ما."),
+    }
+    report = evaluate(lambda q: replies[q], questions, 5, decide=lambda q: replies[q])
+    assert set(report) == ANSWER_KEYS
+    assert (report["questions"], report["unanswerable"]) == (2, 1)
+    assert report["answer_rate"] == 0.5 and report["answer_precision"] == 1.0 and report["closest_rate"] == 0.5
+    assert report["false_answer_rate"] == 1.0 and report["headline@1"] == 0.5
+
+
+def test_false_answer_rate_is_null_without_unanswerable_questions() -> None:
+    report = evaluate(lambda q: answer("النيل"), [EvalQuestion("a", ("النيل",))], 5, decide=lambda q: answer("النيل"))
+    assert report["false_answer_rate"] is None and report["unanswerable"] == 0
+
+
+def test_library_split_indexes_even_entries_and_asks_the_odd_ones_as_unanswerable() -> None:
+    from embeddings.evaluate import library_split
+
+    data = json.loads((Path(__file__).resolve().parent.parent.parent / "shared/eval/xquad.ar.json").read_text())
+    split = library_split(data)
+    odd_questions = sum(len(p["qas"]) for e in data["data"][1::2] for p in e["paragraphs"])
+    impossible = [qa for e in split["data"] for p in e["paragraphs"] for qa in p["qas"] if qa.get("is_impossible")]
+    assert len(split["data"]) == 24 and len(impossible) == odd_questions == 578

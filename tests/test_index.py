@@ -196,3 +196,27 @@ def test_an_index_of_no_articles_saves_and_loads(tmp_path: Path, fake_encoder: F
     save_index(empty, tmp_path / "index")
     loaded = load_index(tmp_path / "index", empty.key)
     assert len(loaded) == 0
+
+
+def test_sentence_vectors_are_saved_loaded_and_lent_to_a_rebuild(
+    built: SearchIndex, saved: Path, shipped_article: Article, fake_encoder: FakeEncoder
+) -> None:
+    loaded = load_index(saved, built.key)
+    for passage in built.passages:
+        assert len(loaded.sentence_vectors(passage.id)) == len(passage.sentences)
+        assert np.array_equal(loaded.sentence_vectors(passage.id), built.sentence_vectors(passage.id))
+    first = built.sentence_vectors(0)[0]
+    text = shipped_article.text
+    span = built.passages[0].sentences[0]
+    assert np.allclose(first, fake_encoder.vector("passage: " + text[span.start : span.end]))
+    fake_encoder.calls.clear()
+    again = build_index([shipped_article], fake_encoder, Analyzer(), Chunking(), previous=loaded)
+    assert fake_encoder.passage_calls() == [] and np.array_equal(again.sentence_vectors(0)[0], first)
+
+
+def test_an_index_of_the_previous_format_is_stale(built: SearchIndex, saved: Path) -> None:
+    manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = 1
+    (saved / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="index format 1"):
+        load_index(saved, built.key)

@@ -27,6 +27,13 @@ ADMIN, USER = 4242, 777
 SEED_ID = "putin-cis-critical-infrastructure.ar"
 SATELLITE = PROJECT_ROOT / "tests" / "data" / "weather-satellite.ar.txt"
 MINISTER = next(d for d in read_dev_questions() if "وزير الدفاع" in d.q)
+
+
+def cites(reply: str, title: str) -> bool:
+    """The reply cites the article as its first source: as the answer's or as the closest passage's."""
+    return f"{messages.SOURCE_LABEL} [1]: {title}" in reply or f"{messages.CLOSEST_LABEL} [1]: {title}" in reply
+
+
 WATER_QUESTION = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر الجديدة؟"
 SATELLITE_QUESTION = "كم تبلغ كلفة مشروع القمر الصناعي؟"
 SHORT_ARTICLE = (
@@ -161,7 +168,7 @@ def test_admin_adds_a_page_and_its_answers_cite_it(
     assert reply.plain.startswith("أضفت المقال: ") and article.title in reply.plain and article.id in reply.plain
     assert reply.entity_texts("code") == [article.id] and TITLE in article.title
     answer = plain(say(bot, 5001, WATER_QUESTION))
-    assert "مئة وخمسين ألف متر مكعب" in answer and f"المصدر [1]: {article.title}" in answer
+    assert "مئة وخمسين ألف متر مكعب" in answer and cites(answer, article.title)
     sources = plain(say(bot, 5001, "/sources"))
     assert article.id in sources and article.title in sources and url in sources and SEED_ID in sources
 
@@ -202,7 +209,7 @@ def test_seed_answers_still_hold_after_adding(bot: FakeTelegram, admin_library: 
     assert len(admin_library.articles) >= 2
     replies = say(bot, 5003, MINISTER.q)
     seed_title = next(a.title for a in admin_library.articles if a.id == SEED_ID)
-    assert "سيرجي شويجو" in plain(replies) and f"المصدر [1]: {seed_title}" in plain(replies)
+    assert "سيرجي شويجو" in plain(replies) and cites(plain(replies), seed_title)
     top3 = admin_library.ask(MINISTER.q).quotes[:3]
     assert any("سيرجي شويجو" in q.text and q.article_id == SEED_ID for q in top3)
 
@@ -264,6 +271,33 @@ def test_unusable_files_are_refused_before_download(bot: FakeTelegram, name: str
 def test_file_without_article_text_is_refused(bot: FakeTelegram) -> None:
     [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "numbers.txt", b"12345 67890 %%% ### 2024"))
     assert reply.plain == to_plain(messages.EXTRACT_REFUSALS["not_text"])
+
+
+def _garbled_article() -> bytes:
+    """The seed article as UTF-8 misread as windows-1256 and saved again (mojibake)."""
+    seed = (Path(__file__).resolve().parents[2] / "data" / "articles" / f"{SEED_ID}.txt").read_text(encoding="utf-8")
+    return seed.encode("utf-8").decode("cp1256", errors="replace").encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes((i * 7919 + 13) % 251 for i in range(3000)),  # random-looking bytes
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,  # an image renamed .txt
+    ],
+    ids=["random-bytes", "png"],
+)
+def test_garbage_file_is_refused_in_arabic(bot: FakeTelegram, admin_library: IndexedLibrary, content: bytes) -> None:
+    count = len(admin_library.articles)
+    [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "article.txt", content))
+    refusals = (to_plain(messages.EXTRACT_REFUSALS["garbage"]), to_plain(messages.EXTRACT_REFUSALS["not_text"]))
+    assert reply.plain in refusals and len(admin_library.articles) == count
+
+
+def test_mojibake_file_is_refused_as_garbage(bot: FakeTelegram, admin_library: IndexedLibrary) -> None:
+    count = len(admin_library.articles)
+    [reply] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "garbled.txt", _garbled_article()))
+    assert reply.plain == to_plain(messages.EXTRACT_REFUSALS["garbage"]) and len(admin_library.articles) == count
 
 
 # --- removing ------------------------------------------------------------------------------------

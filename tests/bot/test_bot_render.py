@@ -179,3 +179,24 @@ def test_sources_messages_parse_fit_and_read_right_to_left(pairs: list[tuple[str
     for html in render_sources(articles, limit=limit):
         plain, _ = parse_html(html)
         assert 0 < utf16_length(plain) <= limit and is_rtl(plain)
+
+
+def test_closest_is_said_plainly_and_never_shown_as_the_answer() -> None:
+    quote = make_quote("قال الوزير إن التدريبات نجحت. ولم يذكر عدد الصواريخ.", (0, 29))
+    answer = Answer(question="كم صاروخًا أُطلق؟", found=False, quotes=(quote,), kind="closest")
+    html_messages = render_answer(answer)
+    text, entities = parse_html(html_messages[0])
+    assert text.startswith(messages.CLOSEST_INTRO) and is_rtl(text)
+    assert f"{messages.ANSWER_LABEL}:" not in text and "«" not in text
+    bold = [text[e["offset"] : e["offset"] + e["length"]] for e in entities if e["type"] == "bold"]
+    assert bold == ["عنوان"]  # the title only: no sentence is bold as if it answered
+    assert quote.text in text
+
+
+def test_each_kind_renders_differently() -> None:
+    quote = make_quote("قال الوزير إن التدريبات نجحت.")
+    kinds = {
+        kind: render_answer(Answer(question="س؟", found=kind == "answer", quotes=q, kind=kind))[0]
+        for kind, q in (("answer", (quote,)), ("closest", (quote,)), ("not_found", ()))
+    }
+    assert len(set(kinds.values())) == 3 and kinds["not_found"] == messages.NOT_FOUND

@@ -1,0 +1,230 @@
+"""Evidence that a sentence answers a question: one feature vector per candidate sentence.
+
+The candidates are the sentences of the best few passages. For each, the features say
+whether it holds the question's focus (its rare content terms, beyond the question words
+and the terms its whole article shares), whether the asked-for type of answer is there (a
+number for كم, a date for متى, a name for من/ما اسم ...), how close it is to the question in
+the dense space (sentence vectors stored in the index), and how it compares with the other
+candidates (margins). `calibration.py` turns them into probabilities.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answer_types import AnswerType, Pieces, has_answer_type, question_type
+from .normalize import normalize_arabic, words
+from .passages import paragraphs
+from .retrieve import Hit
+from .types import Article, Span
+
+# Words that frame a question rather than name what it is about (folded, unstemmed).
+FRAME_WORDS = frozenset(
+    """
+    اسم اسمه اسمها عدد نوع سبب مقدار نسبه قيمه طول عمر تاريخ رقم ماذا لماذا كيف متي اين كم من ما
+    هو هي هل الذي التي اي ايه قال قالت يسمي تسمي يطلق تم يتم
+    """.split()
+)
+# A term in at least this share of its article's paragraphs is what the article is about,
+# not what a question about it asks (e.g. "بوتين" in an article about Putin).
+SHARED_TERM_SHARE = 0.4
+MIN_PARAGRAPHS_FOR_SHARED = 4
+# Stems that agree on their first letters count as the same word: Snowball's Arabic stemmer
+# leaves some suffixes on (روس/روسي, فلسطين/فلسطيني).
+PREFIX_MATCH = 4
+CANDIDATE_PASSAGES = 3
+
+FEATURES = (
+    "sentence_cos",  # cosine of question and sentence
+    "passage_cos",  # cosine of question and the sentence's passage
+    "sentence_cos_margin",  # sentence cosine minus the best other candidate's
+    "passage_rank",  # 0 for the first passage, 1, 2, ...
+    "focus_sentence",  # idf-weighted share of the question's focus in the sentence
+    "focus_passage",  # ... in the sentence's passage
+    "focus_margin",  # focus_sentence minus the best other candidate's
+    "focus_unseen",  # share of the focus no passage of the index holds
+    "type_expected",  # 1 when the question asks for a number, date, place or name
+    "type_present",  # 1 when that type is in the sentence (beyond what the question says)
+    "novel",  # share of the sentence's content terms the question does not have
+    "overlap",  # idf-weighted share of all the question's terms in the sentence (exact stems)
+    "type_match",  # type_expected and type_present
+    "log_length",  # log of the sentence's length in characters
+    "first",  # 1 for the first sentence of its passage
+    "cos_rank",  # rank of the sentence cosine among the candidates (0 best)
+    "phrase",  # share of the question's adjacent term pairs found adjacent in the sentence
+    "context_focus",  # the best focus share of the sentences next to it in its passage
+    "cos_z",  # sentence cosine minus the candidates' mean
+    "passage_fused",  # the passage's fused retrieval score (1 for the best)
+    "focus_article",  # idf-weighted share of the focus found anywhere in the passage's article
+    "missing_max",  # the largest idf of a focus term the article lacks, over the index's largest
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved passage and its evidence."""
+
+    hit_rank: int  # index of its hit in the ranked hits
+    sentence: Span
+    features: np.ndarray  # in FEATURES order
+
+
+def _match_key(term: str) -> str:
+    return term[:PREFIX_MATCH] if not term[:1].isdigit() else term
+
+
+@functools.lru_cache(maxsize=512)
+def _paragraph_shares(text: str, analyzer_terms: Callable[[str], list[str]]) -> Mapping[str, float]:
+    """Share of the article's paragraphs holding each term (by match key)."""
+    spans = list(paragraphs(text))
+    counts: Counter[str] = Counter()
+    for span in spans:
+        counts.update({_match_key(t) for t in analyzer_terms(text[span.start : span.end])})
+    if len(spans) < MIN_PARAGRAPHS_FOR_SHARED:
+        return {}
+    return {term: n / len(spans) for term, n in counts.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _article_keys(text: str, analyzer_terms: Callable[[str], list[str]]) -> frozenset[str]:
+    """The match keys of every term of an article."""
+    return frozenset(_match_key(t) for t in analyzer_terms(text))
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the evidence needs to know of the question."""
+
+    text: str
+    terms: tuple[str, ...]  # stemmed content terms
+    kind: AnswerType
+    focus: tuple[str, ...]  # content terms that are not question frame words
+
+
+def read_question(text: str, terms_of: Callable[[str], list[str]]) -> Question:
+    """The question's terms, focus terms and expected answer type."""
+    folded = normalize_arabic(text)
+    kept = " ".join(w for w in words(folded) if w not in FRAME_WORDS and not _framed(w))
+    focus = tuple(dict.fromkeys(terms_of(kept)))
+    return Question(text=text, terms=tuple(terms_of(text)), kind=question_type(text), focus=focus)
+
+
+def _framed(word: str) -> bool:
+    # the frame words with a clitic: "واسم", "وما"
+    return len(word) > 2 and word[0] in "وف" and word[1:] in FRAME_WORDS
+
+
+def _coverage(focus: Sequence[str], weights: Sequence[float], keys: set[str]) -> float:
+    total = sum(weights)
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in zip(focus, weights, strict=True) if _match_key(t) in keys) / total
+
+
+def candidates(
+    question: Question,
+    query: np.ndarray,
+    hits: Sequence[Hit],
+    articles: Mapping[str, Article],
+    sentence_vectors: Callable[[int], np.ndarray],
+    terms_of: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+    unseen: Callable[[str], bool],
+    passages: int = CANDIDATE_PASSAGES,
+    pieces: Pieces | None = None,
+) -> list[Candidate]:
+    """The candidate sentences of the first `passages` hits, with their features."""
+    rows: list[tuple[int, Span, list[float]]] = []
+    question_keys = {_match_key(t) for t in question.terms}
+    question_pairs = set(itertools.pairwise(_match_key(t) for t in question.terms))
+    focus = question.focus or question.terms
+    unseen_weight = sum(idf(t) for t in focus if unseen(t) and unseen(_match_key(t)))
+    total_weight = sum(idf(t) for t in focus)
+    focus_unseen = unseen_weight / total_weight if total_weight > 0 else 0.0
+    for rank, hit in enumerate(hits[:passages]):
+        article = articles[hit.passage.article_id]
+        shares = _paragraph_shares(article.text, terms_of)
+        # A term the whole article shares says which article, not which sentence.
+        weights = [idf(t) * (1.0 - shares.get(_match_key(t), 0.0)) for t in focus]
+        if sum(weights) <= 0:
+            weights = [idf(t) for t in focus]
+        # A focus term the whole article lacks: the article is about something else (the
+        # Chinese president, not the Russian one), however close the passage reads.
+        article_keys = _article_keys(article.text, terms_of)
+        plain = [idf(t) for t in focus]
+        focus_article = _coverage(focus, plain, set(article_keys))
+        missing = [w for t, w in zip(focus, plain, strict=True) if _match_key(t) not in article_keys]
+        missing_max = max(missing, default=0.0) / max(max(plain, default=1.0), 1e-9)
+        passage_text = article.text[hit.passage.start : hit.passage.end]
+        passage_keys = {_match_key(t) for t in terms_of(passage_text)}
+        focus_passage = _coverage(focus, weights, passage_keys)
+        vectors = sentence_vectors(hit.passage.id)
+        cosines = vectors @ query.reshape(-1) if len(vectors) else np.zeros(len(hit.passage.sentences))
+        first_row = len(rows)
+        for span, cosine in zip(hit.passage.sentences, cosines, strict=True):
+            text = article.text[span.start : span.end]
+            sentence_terms = terms_of(text)
+            keys = {_match_key(t) for t in sentence_terms}
+            pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
+            novel = sum(1 for t in sentence_terms if _match_key(t) not in question_keys)
+            row = [
+                float(cosine),
+                hit.scores.dense,
+                0.0,
+                float(rank),
+                _coverage(focus, weights, keys),
+                focus_passage,
+                0.0,
+                focus_unseen,
+                float(question.kind != "other"),
+                float(has_answer_type(question.kind, text, question.text, pieces)),
+                novel / len(sentence_terms) if sentence_terms else 0.0,
+                _exact_overlap(question.terms, set(sentence_terms), idf),
+                0.0,
+                math.log(max(len(text), 1)),
+                float(span == hit.passage.sentences[0]),
+                0.0,
+                sum(pair in pairs for pair in question_pairs) / len(question_pairs) if question_pairs else 0.0,
+                0.0,
+                0.0,
+                hit.scores.fused,
+                focus_article,
+                missing_max,
+            ]
+            rows.append((rank, span, row))
+        # the neighbours' focus: a question often matches the sentence before the answer
+        focus_column = [r[4] for _, _, r in rows[first_row:]]
+        for offset, (_, _, row) in enumerate(rows[first_row:]):
+            near = focus_column[max(offset - 1, 0) : offset] + focus_column[offset + 1 : offset + 2]
+            row[17] = max(near, default=0.0)
+    table = np.array([r for _, _, r in rows], dtype=np.float64).reshape(len(rows), len(FEATURES))
+    for column, margin in ((0, 2), (4, 6)):
+        table[:, margin] = _margins(table[:, column])
+    table[:, 12] = table[:, 8] * table[:, 9]
+    table[:, 15] = np.argsort(np.argsort(-table[:, 0], kind="stable"), kind="stable")
+    if len(table):
+        table[:, 18] = table[:, 0] - table[:, 0].mean()
+    return [Candidate(rank, span, table[i]) for i, (rank, span, _) in enumerate(rows)]
+
+
+def _exact_overlap(terms: Sequence[str], keys: set[str], idf: Callable[[str], float]) -> float:
+    unique = set(terms)
+    total = sum(idf(t) for t in unique)
+    return sum(idf(t) for t in unique if t in keys) / total if total > 0 else 0.0
+
+
+def _margins(values: np.ndarray) -> np.ndarray:
+    """Each value minus the best of the others (0 when it is alone)."""
+    if len(values) < 2:
+        return np.zeros_like(values)
+    order = np.argsort(-values)
+    best, second = values[order[0]], values[order[1]]
+    margins: np.ndarray = np.where(np.arange(len(values)) == order[0], best - second, values - best)
+    return margins

@@ -1,0 +1,77 @@
+"""Calibration: `calibrate` fits a ranker and a decision on a SQuAD file and writes JSON that loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from embeddings.calibrate import collect, fit
+from embeddings.calibration import Calibration, calibration_path, load_calibration, read_calibration
+from embeddings.errors import CalibrationError
+from embeddings.evaluate import read_squad
+from embeddings.evidence import FEATURES
+
+if TYPE_CHECKING:
+    from tests.conftest import FakeEncoder
+
+SQUAD = {
+    "data": [
+        {
+            "title": f"مقال {n}",
+            "paragraphs": [
+                {
+                    "context": f"افتتح المعرض رقم {n} في المدينة {n}. وحضره {n * 100} زائر. وقال المدير إن المعرض نجح.",
+                    "qas": [
+                        {"question": f"كم زائرًا حضر المعرض رقم {n}؟", "answers": [{"text": f"{n * 100}"}]},
+                        {"question": f"أين افتتح المعرض رقم {n}؟", "answers": [{"text": f"المدينة {n}"}]},
+                    ],
+                }
+            ],
+        }
+        for n in range(1, 9)
+    ]
+}
+
+
+def test_calibrate_on_a_v1_file_writes_a_calibration_that_loads(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(SQUAD, ensure_ascii=False), encoding="utf-8")
+    samples = collect(read_squad(path), fake_encoder, folds=2, log=lambda _: None)  # type: ignore[arg-type]
+    assert sum(s.answerable for s in samples) == 16 and sum(not s.answerable for s in samples) == 16
+    calibration = fit(samples, "fake-hash-encoder", {"file": path.name})
+    out = tmp_path / "cal.json"
+    out.write_text(json.dumps(calibration.to_json()), encoding="utf-8")
+    loaded = read_calibration(out)
+    assert loaded == calibration and loaded.features == FEATURES
+    assert set(loaded.figures) >= {"answer_rate", "answer_precision", "false_answer_rate"}
+    decision = loaded.decide([_candidate(0), _candidate(1)])
+    assert 0.0 <= decision.p_answer <= 1.0 and loaded.kind(decision) in ("answer", "closest", "not_found")
+
+
+def _candidate(rank: int):
+    from embeddings.evidence import Candidate
+    from embeddings.types import Span
+
+    return Candidate(rank, Span(0, 1), np.linspace(0, 1, len(FEATURES)))
+
+
+def test_the_default_model_ships_its_calibration() -> None:
+    calibration = load_calibration("default")
+    assert isinstance(calibration, Calibration) and calibration_path("default").is_file()
+    assert calibration.data["file"] == "xquad.ar.json" and 0 < calibration.answer_threshold < 1
+
+
+def test_another_model_without_calibration_is_warned(caplog: pytest.LogCaptureFixture) -> None:
+    load_calibration("some/other-model")
+    assert "run: python -m embeddings calibrate" in caplog.text
+
+
+def test_a_damaged_calibration_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "cal.json"
+    bad.write_text('{"format": 1}', encoding="utf-8")
+    with pytest.raises(CalibrationError, match=str(bad)):
+        load_calibration("default", bad)
