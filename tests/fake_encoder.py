@@ -28,7 +28,8 @@ class FakeEncoder:
         """Every passage text embedded so far."""
         return [text for call in self.passage_calls for text in call]
 
-    def _vector(self, text: str) -> np.ndarray:
+    def vector(self, text: str) -> np.ndarray:
+        """The vector of one text (queries and passages alike), without recording a call."""
         vector = np.zeros(self.dim, dtype=np.float32)
         for word in text.split():
             seed = int.from_bytes(hashlib.sha256(word.encode("utf-8")).digest()[:4], "little")
@@ -36,7 +37,7 @@ class FakeEncoder:
         return vector / (np.linalg.norm(vector) or 1.0)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.vector(t) for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of questions; the call is recorded."""
