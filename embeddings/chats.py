@@ -37,7 +37,7 @@ from .index import IndexKey, SearchIndex, load_index, read_index, save_index
 from .indexed_library import IndexedLibrary
 from .library import is_url
 from .settings import Settings
-from .store.base import ChatStore, StoredArticle, own_article_number
+from .store.base import ChatStore, StoredArticle, own_article_id, own_article_number
 from .store.sqlite import SQLiteChatStore
 from .types import Answer, Article, text_checksum
 
@@ -171,7 +171,8 @@ class ChatCollections:
 
     def _engine(self, chat_id: int, focus: Article | None) -> Engine:
         shared = self.library.engine
-        if focus is None and self.store.count_articles(chat_id) == 0:
+        if focus is None and not self.store.article_keys(chat_id):
+            self._drop(chat_id)  # loaded before its articles went (forgotten by another process)
             return shared  # nothing of its own: the shared library, as before
         with self._chat_lock(chat_id):
             loaded = self._load(chat_id, shared)
@@ -260,12 +261,16 @@ class ChatCollections:
             return self._locks.setdefault(chat_id, threading.Lock())
 
     def _load(self, chat_id: int, shared: Engine) -> _LoadedChat:
-        """The chat's collections (loaded or rebuilt from the store; call with its lock held)."""
+        """The chat's collections (loaded or rebuilt from the store; call with its lock held). A
+        loaded chat whose articles changed in the store meanwhile (another process, e.g. the
+        CLI's `remove --chat`) is loaded again."""
+        stored = tuple((own_article_id(number), checksum) for number, checksum in self.store.article_keys(chat_id))
         with self._guard:
             loaded = self._loaded.get(chat_id)
-            if loaded is not None:
+            if loaded is not None and loaded.own.index.key.articles == stored:
                 self._loaded.move_to_end(chat_id)
                 return loaded
+            self._loaded.pop(chat_id, None)
         articles = [stored.article() for stored in self.store.articles(chat_id)]
         loaded = _LoadedChat(self._own_collection(chat_id, shared, articles))
         self._keep(chat_id, loaded)

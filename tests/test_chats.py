@@ -213,3 +213,17 @@ def test_whatever_chat_b_asks_it_is_never_answered_from_chat_a(
     assert all(q.text not in ALPHA for q in answer.quotes)
     assert {q.article_id for q in answer.quotes} <= {"chat/1", *(a.id for a in chats.shared_articles())}
     assert all(q.text in BETA or q.article_id != "chat/1" for q in answer.quotes)
+
+
+def test_an_article_removed_by_another_process_is_no_longer_answered(
+    library: IndexedLibrary, tmp_path: Path
+) -> None:
+    bot_side = open_chats(library, tmp_path)
+    bot_side.add(A, USER, ALPHA, "حديقة النخيل", "a")
+    bot_side.add(A, USER, BETA, "المدرب", "b")
+    assert "chat/1" in quoted_ids(bot_side, A, "حديقة النخيل نخلة")  # loaded, in memory
+    cli_side = open_chats(library, tmp_path)
+    cli_side.forget(A, 1)  # as `python -m embeddings remove --chat` does
+    assert quoted_ids(bot_side, A, "حديقة النخيل نخلة") <= {"chat/2", *(a.id for a in library.articles)}
+    cli_side.forget(A, 2)
+    assert "chat/2" not in quoted_ids(bot_side, A, "النادي مدرب") and bot_side.loaded_chats() == ()

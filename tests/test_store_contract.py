@@ -45,6 +45,7 @@ def test_articles_are_numbered_per_owner_and_never_reused(make_store: Callable[[
     assert store.delete_article(A, 2) is not None
     assert add(store, A, "four") == 3
     assert [a.number for a in store.articles(A)] == [1, 3] and store.count_articles(A) == 2
+    assert store.article_keys(A) == [(1, text_checksum("one")), (3, text_checksum("four"))]
 
 
 def test_an_owner_never_reads_another_owners_article(make_store: Callable[[], ChatStore]) -> None:

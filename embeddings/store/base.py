@@ -93,6 +93,10 @@ class ChatStore(Protocol):
         """The owner's article with this checksum or this exact source, if any."""
         ...
 
+    def article_keys(self, owner: int) -> list[tuple[int, str]]:
+        """(number, checksum) of each of the owner's articles, by number (cheap: no texts)."""
+        ...
+
     def count_articles(self, owner: int) -> int:
         """How many articles the owner has."""
         ...
