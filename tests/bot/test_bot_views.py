@@ -65,3 +65,12 @@ def test_confirmation_escapes_the_title_and_counts_paragraphs() -> None:
 def test_button_titles_are_short() -> None:
     assert button_title("كلمة " * 40).endswith("…") and len(button_title("كلمة " * 40)) <= 32
     assert button_title("عنوان\nقصير") == "عنوان قصير"
+
+
+def test_a_closest_reply_from_the_focus_is_headed_by_it_and_not_called_an_answer() -> None:
+    focus = article("مقال <التركيز>", "", 1)
+    answer = Answer("سؤال", False, (make_quote("أقرب جملة في المقال."),), kind="closest")
+    rendered = render_focused_answer(answer, focus)
+    first, _ = parse_html(rendered[0])
+    assert first.startswith("من المقال: مقال <التركيز>\n\n" + messages.CLOSEST_INTRO[:20])
+    assert "الجواب" not in first and "«" not in first
