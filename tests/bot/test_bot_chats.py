@@ -339,3 +339,14 @@ def test_after_a_restart_the_chat_still_has_its_article_and_focus(
         assert messages.FOCUS_MARK in plain(restarting.say(7, "/sources"))
     finally:
         restarting.stop()
+
+
+def test_a_focus_with_only_a_closest_passage_says_so_and_offers_everything(
+    bot: Bot, pages: FetchTestServer, chat_ids: Iterator[int]
+) -> None:
+    chat = next(chat_ids)
+    add_page(bot, chat, pages)
+    replies = bot.say(chat, "من يملك المحطة؟")  # the article says who paid for it, not who owns it
+    assert replies[0].plain.startswith(f"من المقال: {TITLE}\n\n{to_plain(messages.CLOSEST_INTRO)[:30]}")
+    assert "الجواب" not in plain(replies)
+    button(replies, messages.SEARCH_ALL_BUTTON)
