@@ -31,6 +31,7 @@ from .library import Library
 from .model import Encoder
 from .process import prepare_process
 from .settings import Settings, read_environment
+from .text_fragment import find_fragment_matches, text_fragment_url
 from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
 
 __all__ = [
@@ -71,7 +72,9 @@ __all__ = [
     "decode_document",
     "extract_article",
     "fetch_url_async",
+    "find_fragment_matches",
     "new_async_client",
     "prepare_process",
     "read_environment",
+    "text_fragment_url",
 ]
