@@ -41,6 +41,7 @@ browser then shows an identical sentence, the first one, which reads the same.
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -201,12 +202,12 @@ def link_base(url: str) -> str | None:
 
 def best_directive(context_text: str, sentence: Span) -> TextDirective | None:
     """The directive `text_fragment_url` uses for the sentence (see the module docstring)."""
-    start, end = _trimmed(context_text, sentence)
-    words = context_text[start:end].split()
-    if not words:
-        return None
     page = _Page(context_text)
-    target = Span(start, end)
+    target = page.visible(sentence)
+    if target is None:
+        return None
+    start, end = target.start, target.end
+    words = context_text[start:end].split()
     whole = TextDirective(" ".join(words))
     candidates: list[TextDirective] = []
     if len(words) <= SHORT_WORDS:
@@ -241,13 +242,10 @@ def _line_words(text: str, *, last: bool) -> list[str]:
     return []
 
 
-def _trimmed(text: str, span: Span) -> tuple[int, int]:
-    start, end = max(span.start, 0), min(span.end, len(text))
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+def visible_span(text: str, span: Span) -> Span | None:
+    """`span` without the whitespace and ignorable characters (format, marks alone) at its
+    ends: the part a match can cover; None if nothing of it is visible."""
+    return _Page(text).visible(span)
 
 
 # --- the page model and the search -----------------------------------------------------------
@@ -315,6 +313,17 @@ class _Page:
         self.text = "".join(chars)
         self._starts = starts
         self._ends = ends
+
+    def visible(self, span: Span) -> Span | None:
+        """The smallest span covering the folded characters (not spaces, not block
+        boundaries) that came from inside `span`."""
+        first = bisect_left(self._starts, span.start)
+        last = bisect_left(self._starts, span.end) - 1
+        while first <= last and (self.text[first] in (" ", _BLOCK) or self._ends[first] > span.end):
+            first += 1
+        while last >= first and (self.text[last] in (" ", _BLOCK) or self._ends[last] > span.end):
+            last -= 1
+        return self.span(first, last + 1) if first <= last else None
 
     def span(self, start: int, end: int) -> Span:
         """The original span of folded characters [start, end)."""
