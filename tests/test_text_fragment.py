@@ -31,9 +31,8 @@ URL = "https://example.com/news/article?id=7&lang=ar#top"
 ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهويةءأإآىؤئ"
 HARAKAT = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"
 SYNTAX = "-&,% #:~=+'\"()<>?/\\"
-terms = st.text(alphabet=st.sampled_from(ARABIC + HARAKAT + SYNTAX + "abcXYZ019 \u00a0\u200f\u0640"), min_size=1) | st.text(
-    min_size=1
-)
+ALPHABET = ARABIC + HARAKAT + SYNTAX + "abcXYZ019 \u00a0\u200f\u0640"
+terms = st.text(alphabet=st.sampled_from(ALPHABET), min_size=1) | st.text(min_size=1)
 
 
 # --- encoding ------------------------------------------------------------------------------
