@@ -57,6 +57,7 @@ MAX_URL_CHARS = 2000  # Telegram and browsers take longer URLs badly; past it, t
 DIRECTIVE_DELIMITER = ":~:"
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_NETLOC_CHARS = _UNRESERVED | frozenset("-%!$&'()*+,;=:@[]")
 _TATWEEL = "\u0640"
 _BLOCK = "\n"
 # Scripts written without spaces between words: every position between two letters may be
@@ -152,7 +153,7 @@ def find_fragment_matches(url_or_fragment: str, text: str) -> list[Span]:
     paired with its first valid end, in document order; a browser picks the first of each
     directive's list. See the module docstring for the rules.
     """
-    page = _Page(text)
+    page = _page(text)
     return [span for directive in text_directives(url_or_fragment) for span in page.matches(directive)]
 
 
@@ -187,6 +188,9 @@ def link_base(url: str) -> str | None:
         if parts.scheme.lower() not in ("http", "https") or not host:
             return None
         netloc = parts.netloc
+        _ = parts.port  # raises ValueError on a port that is not a number in range
+        if netloc.isascii() and not set(netloc) <= _NETLOC_CHARS:
+            return None  # quotes, brackets or spaces in a host: not a URL a chat links
         if not netloc.isascii():
             if parts.username is not None or parts.password is not None:
                 return None
@@ -202,7 +206,7 @@ def link_base(url: str) -> str | None:
 
 def best_directive(context_text: str, sentence: Span) -> TextDirective | None:
     """The directive `text_fragment_url` uses for the sentence (see the module docstring)."""
-    page = _Page(context_text)
+    page = _page(context_text)
     target = page.visible(sentence)
     if target is None:
         return None
@@ -245,7 +249,7 @@ def _line_words(text: str, *, last: bool) -> list[str]:
 def visible_span(text: str, span: Span) -> Span | None:
     """`span` without the whitespace and ignorable characters (format, marks alone) at its
     ends: the part a match can cover; None if nothing of it is visible."""
-    return _Page(text).visible(span)
+    return _page(text).visible(span)
 
 
 # --- the page model and the search -----------------------------------------------------------
@@ -393,6 +397,13 @@ class _Page:
             return False
         end = position + len(query)
         return (not start_bounded or self.boundary(position)) and (not end_bounded or self.boundary(end))
+
+
+@lru_cache(maxsize=8)
+def _page(text: str) -> _Page:
+    """The page model of `text`, kept for the few articles being quoted (an answer links up to
+    three sentences, often of one article; building the model is the costly part)."""
+    return _Page(text)
 
 
 def _fold_query(term: str) -> str:

@@ -194,6 +194,8 @@ def test_only_http_urls_get_a_link() -> None:
     assert link_base("HTTP://Example.com/مقال?ق=1") == "http://Example.com/%D9%85%D9%82%D8%A7%D9%84?%D9%82=1"
     assert link_base("https://مثال.com/x") == "https://xn--mgbh0fb.com/x"
     assert link_base("https://example.com/a b") is None
+    assert link_base('https://exa"mple.com/') is None and link_base("https://example.com:99999/") is None
+    assert link_base("http://user@example.com:8080/a?b=c#d") == "http://user@example.com:8080/a?b=c"
 
 
 def test_a_link_too_long_falls_back_to_the_page() -> None:
