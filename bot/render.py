@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 from embeddings import Answer, Article, ArticleError, ExtractError, FetchError, Quote
 
@@ -21,6 +22,7 @@ from . import messages
 
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's visible text, in UTF-16 code units
 SHOWN_CHARS = 300  # a title or source inserted in a short reply is cut there
+MAX_LINK_CHARS = 2000  # a longer link URL is dropped, the citation left as plain text
 _MIN_LIMIT = 100
 _BLOCK_GAP = "\n"
 _SECTION_GAP = "\n\n"
@@ -36,6 +38,7 @@ class _Run:
     text: str
     bold: bool = False
     code: bool = False  # monospace: an id Telegram copies with a tap
+    link: str | None = None  # an http(s) URL the text links to (not visible, not counted)
 
 
 @dataclass(frozen=True)
@@ -109,27 +112,25 @@ def _answer_section(quote: Quote) -> _Section:
 
 
 def _source_section(number: int, quote: Quote) -> _Section:
-    heading = _Block(
-        (
-            _Run(f"{messages.SOURCE_LABEL} [{number}]: "),
-            _Run(quote.title, bold=True),
-            _Run(f" — {messages.PARAGRAPH_LABEL} {quote.paragraph}"),
-        )
-    )
+    heading = _Block((_Run(f"{messages.SOURCE_LABEL} [{number}]: "), *_citation(quote)))
     continued = _Block((_Run(f"{messages.SOURCE_LABEL} [{number}] ({messages.CONTINUED_LABEL}):"),))
     return _Section((heading, _passage_block(quote)), continued)
 
 
 def _closest_section(number: int, quote: Quote) -> _Section:
-    heading = _Block(
-        (
-            _Run(f"{messages.CLOSEST_LABEL} [{number}]: "),
-            _Run(quote.title, bold=True),
-            _Run(f" — {messages.PARAGRAPH_LABEL} {quote.paragraph}"),
-        )
-    )
+    heading = _Block((_Run(f"{messages.CLOSEST_LABEL} [{number}]: "), *_citation(quote)))
     continued = _Block((_Run(f"{messages.CLOSEST_LABEL} [{number}] ({messages.CONTINUED_LABEL}):"),))
     return _Section((heading, _Block((_Run(quote.text),), quote=True)), continued)
+
+
+def _citation(quote: Quote) -> tuple[_Run, _Run]:
+    """Title and paragraph; for an article from a URL, a link to the page opened at the quote's
+    sentence (`Quote.link`, a text fragment built by the core); none for files or pasted text."""
+    link = quote.link if quote.link and utf16_length(quote.link) <= MAX_LINK_CHARS else None
+    return (
+        _Run(quote.title, bold=True, link=link),
+        _Run(f" — {messages.PARAGRAPH_LABEL} {quote.paragraph}", link=link),
+    )
 
 
 def _passage_block(quote: Quote) -> _Block:
@@ -289,7 +290,7 @@ def _slice_block(block: _Block, start: int, end: int) -> _Block:
     for run in block.runs:
         lo, hi = max(start, offset), min(end, offset + len(run.text))
         if lo < hi:
-            runs.append(_Run(run.text[lo - offset : hi - offset], run.bold, run.code))
+            runs.append(_Run(run.text[lo - offset : hi - offset], run.bold, run.code, run.link))
         offset += len(run.text)
     return _Block(tuple(runs), block.quote)
 
@@ -302,7 +303,12 @@ def _message_html(sections: Sequence[_Section]) -> str:
 
 
 def _block_html(block: _Block) -> str:
-    inner = "".join(_run_html(run) for run in block.runs)
+    pieces: list[str] = []
+    for link, runs in groupby(block.runs, key=lambda run: run.link):
+        inner = "".join(map(_run_html, runs))
+        # One <a> around consecutive runs of one link, so Telegram shows a single link.
+        pieces.append(f'<a href="{html.escape(link, quote=True)}">{inner}</a>' if link else inner)
+    inner = "".join(pieces)
     return f"<blockquote expandable>{inner}</blockquote>" if block.quote else inner
 
 

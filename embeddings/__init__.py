@@ -37,6 +37,7 @@ from .process import prepare_process
 from .settings import Settings, read_environment
 from .store import Action, ActionKind, ChatStore, ChatSummary, SQLiteChatStore, StoredArticle
 from .store.base import own_article_id, own_article_number
+from .text_fragment import find_fragment_matches, text_fragment_url
 from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
 
 __all__ = [
@@ -88,10 +89,12 @@ __all__ = [
     "decode_document",
     "extract_article",
     "fetch_url_async",
+    "find_fragment_matches",
     "looks_like_article",
     "new_async_client",
     "own_article_id",
     "own_article_number",
     "prepare_process",
     "read_environment",
+    "text_fragment_url",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 from .calibration import Calibration, Decision
 from .evidence import Candidate, candidates, read_question
 from .retrieve import Hit
+from .text_fragment import text_fragment_url
 from .types import Answer, Article, Passage, Quote, Span
 
 
@@ -103,6 +104,7 @@ def make_quote(hit: Hit, article: Article, highlight: Span) -> Quote:
         text=text,
         highlight=highlight,
         scores=hit.scores,
+        link=text_fragment_url(article.source, article.text, highlight),
     )
 
 

@@ -82,6 +82,9 @@ class Quote:
     text: str
     highlight: Span  # the sentence that answers, in article offsets, inside [start, end)
     scores: Scores
+    # The article's page opened at the highlight (a URL text fragment); None for articles
+    # from files or pasted text.
+    link: str | None = None
 
     @property
     def highlight_text(self) -> str:

@@ -18,7 +18,13 @@ _SCORES = Scores(fused=0.5, dense=0.9, lexical=3.0)
 
 
 def make_quote(
-    text: str, highlight: tuple[int, int] | None = None, *, title: str = "عنوان", paragraph: int = 1, start: int = 100
+    text: str,
+    highlight: tuple[int, int] | None = None,
+    *,
+    title: str = "عنوان",
+    paragraph: int = 1,
+    start: int = 100,
+    link: str | None = None,
 ) -> Quote:
     """A quote of `text` at article offset `start`, its highlight given relative to the text."""
     lo, hi = highlight if highlight is not None else (0, len(text))
@@ -32,6 +38,7 @@ def make_quote(
         text=text,
         highlight=Span(start + lo, start + hi),
         scores=_SCORES,
+        link=link,
     )
 
 
@@ -200,3 +207,36 @@ def test_each_kind_renders_differently() -> None:
         for kind, q in (("answer", (quote,)), ("closest", (quote,)), ("not_found", ()))
     }
     assert len(set(kinds.values())) == 3 and kinds["not_found"] == messages.NOT_FOUND
+
+
+def test_a_quote_from_a_url_cites_with_a_link_to_its_sentence_and_one_from_a_file_without() -> None:
+    text = "جملة أولى. وزير الدفاع هو سيرجي شويجو. جملة أخيرة."
+    link = "https://example.com/news?a=1&b=2#:~:text=%D9%88%D8%B2%D9%8A%D8%B1"
+    linked = make_quote(text, (11, 38), paragraph=4, link=link)
+    plain_quote = make_quote(text, (11, 38), paragraph=4)
+    for answer in (Answer("س", True, (linked,)), Answer("س", False, (linked,), kind="closest")):
+        [html] = render_answer(answer)
+        escaped = link.replace("&", "&amp;")
+        assert f'<a href="{escaped}"><b>عنوان</b> — الفقرة 4</a>' in html
+        plain, entities = parse_html(html)
+        [entity] = [e for e in entities if e["type"] == "text_link"]
+        encoded = plain.encode("utf-16-le")
+        cited = encoded[2 * entity["offset"] : 2 * (entity["offset"] + entity["length"])].decode("utf-16-le")
+        assert cited == "عنوان — الفقرة 4"
+        [unlinked] = render_answer(Answer(answer.question, answer.found, (plain_quote,), kind=answer.kind))
+        assert "<a " not in unlinked
+        assert to_plain(html) == to_plain(unlinked)  # the link adds nothing visible
+
+
+def test_links_survive_cutting_and_stay_within_the_limit() -> None:
+    sentence = "جملة من المقال تتحدث عن البنية التحتية للطاقة والنقل! "
+    link = "https://example.com/" + "a" * 1900 + '?q="<x>"'
+    quotes = tuple(make_quote(sentence * 80, (0, len(sentence)), paragraph=n, link=link) for n in (1, 2))
+    html_messages = render_answer(Answer("س", True, quotes), limit=1000)
+    for html in html_messages:
+        plain, _ = parse_html(html)
+        assert utf16_length(plain) <= 1000
+    assert sum(html.count("<a href=") for html in html_messages) == 2
+    assert '?q=&quot;&lt;x&gt;&quot;"' in "".join(html_messages)
+    too_long = make_quote("نص.", link="https://example.com/" + "a" * 2100)
+    assert "<a " not in render_answer(Answer("س", True, (too_long,)))[0]
