@@ -39,6 +39,10 @@ MIN_PARAGRAPHS_FOR_SHARED = 4
 # Stems that agree on their first letters count as the same word: Snowball's Arabic stemmer
 # leaves some suffixes on (روس/روسي, فلسطين/فلسطيني).
 PREFIX_MATCH = 4
+# ... and it leaves some clitics on (لاهداف, والارهاب, واصاب) and takes some letters off
+# (وزير → زير), so a term also matches without one leading clitic.
+CLITICS = ("وال", "بال", "فال", "كال", "لل", "و", "ف", "ب", "ل", "ك")
+MIN_BARE_STEM = 4
 CANDIDATE_PASSAGES = 3
 
 FEATURES = (
@@ -80,13 +84,33 @@ def _match_key(term: str) -> str:
     return term[:PREFIX_MATCH] if not term[:1].isdigit() else term
 
 
+def _bare_stem(term: str) -> str:
+    """The stem without one leading clitic (and an article after it), or the stem itself."""
+    for clitic in CLITICS:
+        if term.startswith(clitic):
+            rest = term[len(clitic) :]
+            rest = rest[2:] if rest.startswith("ال") and len(rest) - 2 >= MIN_BARE_STEM else rest
+            if len(rest) >= MIN_BARE_STEM:
+                return rest
+    return term
+
+
+def _keys(term: str) -> frozenset[str]:
+    """The match keys of a term: of its stem, and of its stem without a leading clitic."""
+    return frozenset((_match_key(term), _match_key(_bare_stem(term))))
+
+
+def _all_keys(terms: Sequence[str]) -> set[str]:
+    return {key for t in terms for key in _keys(t)}
+
+
 @functools.lru_cache(maxsize=512)
 def _paragraph_shares(text: str, analyzer_terms: Callable[[str], list[str]]) -> Mapping[str, float]:
     """Share of the article's paragraphs holding each term (by match key)."""
     spans = list(paragraphs(text))
     counts: Counter[str] = Counter()
     for span in spans:
-        counts.update({_match_key(t) for t in analyzer_terms(text[span.start : span.end])})
+        counts.update(_all_keys(analyzer_terms(text[span.start : span.end])))
     if len(spans) < MIN_PARAGRAPHS_FOR_SHARED:
         return {}
     return {term: n / len(spans) for term, n in counts.items()}
@@ -95,7 +119,7 @@ def _paragraph_shares(text: str, analyzer_terms: Callable[[str], list[str]]) -> 
 @functools.lru_cache(maxsize=512)
 def _article_keys(text: str, analyzer_terms: Callable[[str], list[str]]) -> frozenset[str]:
     """The match keys of every term of an article."""
-    return frozenset(_match_key(t) for t in analyzer_terms(text))
+    return frozenset(_all_keys(analyzer_terms(text)))
 
 
 @dataclass(frozen=True)
@@ -125,7 +149,7 @@ def _coverage(focus: Sequence[str], weights: Sequence[float], keys: set[str]) ->
     total = sum(weights)
     if total <= 0:
         return 0.0
-    return sum(w for t, w in zip(focus, weights, strict=True) if _match_key(t) in keys) / total
+    return sum(w for t, w in zip(focus, weights, strict=True) if _keys(t) & keys) / total
 
 
 def candidates(
@@ -142,17 +166,17 @@ def candidates(
 ) -> list[Candidate]:
     """The candidate sentences of the first `passages` hits, with their features."""
     rows: list[tuple[int, Span, list[float]]] = []
-    question_keys = {_match_key(t) for t in question.terms}
+    question_keys = _all_keys(question.terms)
     question_pairs = set(itertools.pairwise(_match_key(t) for t in question.terms))
     focus = question.focus or question.terms
-    unseen_weight = sum(idf(t) for t in focus if unseen(t) and unseen(_match_key(t)))
+    unseen_weight = sum(idf(t) for t in focus if all(unseen(v) for v in (t, _bare_stem(t), *_keys(t))))
     total_weight = sum(idf(t) for t in focus)
     focus_unseen = unseen_weight / total_weight if total_weight > 0 else 0.0
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
         shares = _paragraph_shares(article.text, terms_of)
         # A term the whole article shares says which article, not which sentence.
-        weights = [idf(t) * (1.0 - shares.get(_match_key(t), 0.0)) for t in focus]
+        weights = [idf(t) * (1.0 - max(shares.get(key, 0.0) for key in _keys(t))) for t in focus]
         if sum(weights) <= 0:
             weights = [idf(t) for t in focus]
         # A focus term the whole article lacks: the article is about something else (the
@@ -160,10 +184,10 @@ def candidates(
         article_keys = _article_keys(article.text, terms_of)
         plain = [idf(t) for t in focus]
         focus_article = _coverage(focus, plain, set(article_keys))
-        missing = [w for t, w in zip(focus, plain, strict=True) if _match_key(t) not in article_keys]
+        missing = [w for t, w in zip(focus, plain, strict=True) if not _keys(t) & article_keys]
         missing_max = max(missing, default=0.0) / max(max(plain, default=1.0), 1e-9)
         passage_text = article.text[hit.passage.start : hit.passage.end]
-        passage_keys = {_match_key(t) for t in terms_of(passage_text)}
+        passage_keys = _all_keys(terms_of(passage_text))
         focus_passage = _coverage(focus, weights, passage_keys)
         vectors = sentence_vectors(hit.passage.id)
         cosines = vectors @ query.reshape(-1) if len(vectors) else np.zeros(len(hit.passage.sentences))
@@ -171,9 +195,9 @@ def candidates(
         for span, cosine in zip(hit.passage.sentences, cosines, strict=True):
             text = article.text[span.start : span.end]
             sentence_terms = terms_of(text)
-            keys = {_match_key(t) for t in sentence_terms}
+            keys = _all_keys(sentence_terms)
             pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
-            novel = sum(1 for t in sentence_terms if _match_key(t) not in question_keys)
+            novel = sum(1 for t in sentence_terms if not _keys(t) & question_keys)
             row = [
                 float(cosine),
                 hit.scores.dense,
