@@ -88,3 +88,15 @@ def test_a_focus_term_matches_across_a_clitic_the_stemmer_left_on() -> None:
     assert all(_keys(t) & sentence for t in question if t not in ("اكد",))
     # a short stem is not cut down to a different word (كلام is not لام)
     assert _keys("كلام") == {"كلام"}
+
+
+def test_a_measure_question_wants_a_number_with_its_unit() -> None:
+    from embeddings.answer_types import has_answer_type, question_measure
+
+    weight = "ما وزن صاروخ يارس؟"
+    assert question_measure(weight) == "وزن"
+    assert not has_answer_type("number", "أطلقت ثلاثة صواريخ يارس", weight)
+    assert has_answer_type("number", "يبلغ وزنه 47 طنا", weight)
+    assert has_answer_type("number", "تبلغ مساحتها 1762 كيلومترا مربعا", "كم تبلغ مساحة القاعدة؟")
+    assert question_measure("كم عدد الجنود؟") is None
+    assert has_answer_type("number", "شارك 300 جندي", "كم عدد الجنود؟")
