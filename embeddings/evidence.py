@@ -10,7 +10,6 @@ candidates (margins). `calibration.py` turns them into probabilities.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections import Counter
@@ -104,22 +103,37 @@ def _all_keys(terms: Sequence[str]) -> set[str]:
     return {key for t in terms for key in _keys(t)}
 
 
-@functools.lru_cache(maxsize=512)
-def _paragraph_shares(text: str, analyzer_terms: Callable[[str], list[str]]) -> Mapping[str, float]:
-    """Share of the article's paragraphs holding each term (by match key)."""
+@dataclass(frozen=True)
+class ArticleTerms:
+    """What the evidence needs of one article's terms (by match key)."""
+
+    shares: Mapping[str, float]  # share of its paragraphs holding each key (empty: too few paragraphs)
+    keys: frozenset[str]  # every key of the article
+
+
+def article_terms(text: str, terms_of: Callable[[str], list[str]]) -> ArticleTerms:
+    """The match keys of an article's text and the share of its paragraphs holding each."""
     spans = list(paragraphs(text))
     counts: Counter[str] = Counter()
     for span in spans:
-        counts.update(_all_keys(analyzer_terms(text[span.start : span.end])))
-    if len(spans) < MIN_PARAGRAPHS_FOR_SHARED:
-        return {}
-    return {term: n / len(spans) for term, n in counts.items()}
+        counts.update(_all_keys(terms_of(text[span.start : span.end])))
+    shares = {} if len(spans) < MIN_PARAGRAPHS_FOR_SHARED else {t: n / len(spans) for t, n in counts.items()}
+    return ArticleTerms(shares, frozenset(_all_keys(terms_of(text))))
 
 
-@functools.lru_cache(maxsize=512)
-def _article_keys(text: str, analyzer_terms: Callable[[str], list[str]]) -> frozenset[str]:
-    """The match keys of every term of an article."""
-    return frozenset(_all_keys(analyzer_terms(text)))
+class ArticleTermsCache:
+    """Each article's ArticleTerms, computed once: owned by a collection (whose articles do not
+    change), so it is dropped with it. Safe from several threads (a race computes twice)."""
+
+    def __init__(self) -> None:
+        self._by_article: dict[str, ArticleTerms] = {}
+
+    def get(self, article: Article, terms_of: Callable[[str], list[str]]) -> ArticleTerms:
+        """The article's terms, from the cache or computed now."""
+        found = self._by_article.get(article.id)
+        if found is None:
+            found = self._by_article[article.id] = article_terms(article.text, terms_of)
+        return found
 
 
 @dataclass(frozen=True)
@@ -163,8 +177,11 @@ def candidates(
     unseen: Callable[[str], bool],
     passages: int = CANDIDATE_PASSAGES,
     pieces: Pieces | None = None,
+    cache: ArticleTermsCache | None = None,
 ) -> list[Candidate]:
-    """The candidate sentences of the first `passages` hits, with their features."""
+    """The candidate sentences of the first `passages` hits, with their features (`cache`:
+    the articles' terms, kept by the caller's collection; None: computed for this call)."""
+    cache = cache or ArticleTermsCache()
     rows: list[tuple[int, Span, list[float]]] = []
     question_keys = _all_keys(question.terms)
     question_pairs = set(itertools.pairwise(_match_key(t) for t in question.terms))
@@ -174,14 +191,15 @@ def candidates(
     focus_unseen = unseen_weight / total_weight if total_weight > 0 else 0.0
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
-        shares = _paragraph_shares(article.text, terms_of)
+        known = cache.get(article, terms_of)
+        shares = known.shares
         # A term the whole article shares says which article, not which sentence.
         weights = [idf(t) * (1.0 - max(shares.get(key, 0.0) for key in _keys(t))) for t in focus]
         if sum(weights) <= 0:
             weights = [idf(t) for t in focus]
         # A focus term the whole article lacks: the article is about something else (the
         # Chinese president, not the Russian one), however close the passage reads.
-        article_keys = _article_keys(article.text, terms_of)
+        article_keys = known.keys
         plain = [idf(t) for t in focus]
         focus_article = _coverage(focus, plain, set(article_keys))
         missing = [w for t, w in zip(focus, plain, strict=True) if not _keys(t) & article_keys]
