@@ -67,6 +67,7 @@ FEATURES = (
     "passage_fused",  # the passage's fused retrieval score (1 for the best)
     "focus_article",  # idf-weighted share of the focus found anywhere in the passage's article
     "missing_max",  # the largest idf of a focus term the article lacks, over the index's largest
+    "head",  # 1 when the sentence holds the focus's first term (the head noun: ما اسم *المجلس* الذي ...)
 )
 
 
@@ -189,6 +190,7 @@ def candidates(
     unseen_weight = sum(idf(t) for t in focus if all(unseen(v) for v in (t, _bare_stem(t), *_keys(t))))
     total_weight = sum(idf(t) for t in focus)
     focus_unseen = unseen_weight / total_weight if total_weight > 0 else 0.0
+    head = _keys(focus[0]) if focus else frozenset()
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
         known = cache.get(article, terms_of)
@@ -239,6 +241,7 @@ def candidates(
                 hit.scores.fused,
                 focus_article,
                 missing_max,
+                float(bool(head & keys)),
             ]
             rows.append((rank, span, row))
         # the neighbours' focus: a question often matches the sentence before the answer
