@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration, Decision
-from .evidence import Candidate, candidates, read_question
+from .evidence import ArticleTermsCache, Candidate, candidates, read_question
 from .retrieve import Hit
 from .text_fragment import text_fragment_url
 from .types import Answer, Article, Passage, Quote, Span
@@ -127,9 +127,11 @@ def gather_evidence(
     unseen: Callable[[str], bool],
     k: int,
     pieces: Callable[[str], int] | None = None,
+    cache: ArticleTermsCache | None = None,
 ) -> Evidence:
     """The best `k` distinct hits and the candidate sentences of the first few of them
-    (`pieces`: the model tokenizer's word-piece count, see answer_types.py)."""
+    (`pieces`: the model tokenizer's word-piece count, see answer_types.py; `cache`: the
+    articles' terms, kept by their collection)."""
     chosen = distinct_hits(hits, k)
     found = candidates(
         read_question(question, terms_of),
@@ -141,6 +143,7 @@ def gather_evidence(
         idf,
         unseen,
         pieces=pieces,
+        cache=cache,
     )
     return Evidence(tuple(chosen), tuple(found))
 

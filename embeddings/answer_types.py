@@ -85,6 +85,20 @@ _NUMBER_CUES = (
     "حجم",
     "ارتفاع",
 )
+# A measure asks for a number with its unit: "ما وزن صاروخ يارس؟" is not answered by "ثلاثة صواريخ".
+# Unit stems (folded, compared on how a word starts once a clitic is off).
+MEASURE_UNITS = {
+    cue: tuple(normalize_arabic(u) for u in units.split())
+    for cue, units in (
+        ("وزن", "طن أطنان كيلوغرام كيلوجرام كغ كلغ غرام جرام رطل باوند"),
+        ("سرعه", "كيلومتر كم ميل ماخ عقدة متر"),
+        ("مساحه", "مربع هكتار فدان دونم كم2 كيلومتر"),
+        ("طول", "متر أمتار كيلومتر كم ميل أميال قدم أقدام سنتيمتر ملم"),
+        ("ارتفاع", "متر أمتار كيلومتر كم ميل أميال قدم أقدام"),
+        ("حجم", "لتر مكعب برميل"),
+        ("تكلفه", "دولار يورو روبل جنيه ريال درهم دينار ليرة مليون مليار"),
+    )
+}
 _DATE_CUES = ("متي", "تاريخ")
 _DATE_PHRASES = ("في اي عام", "في اي سنه", "في اي قرن", "في اي يوم", "في اي شهر", "اي عام", "اي سنه", "اي قرن")
 _PLACE_CUES = ("اين",)
@@ -111,6 +125,20 @@ def question_type(question: str) -> AnswerType:
     if tokens and tokens[0] in ("من", "ومن", "لمن", "بمن"):
         return "name"
     return "other"
+
+
+def question_measure(question: str) -> str | None:
+    """The measure a number question asks for (وزن, سرعه, مساحه ...; see MEASURE_UNITS), or None."""
+    for token in words(normalize_arabic(question)):
+        for candidate in (token, _bare(token), token[1:] if token[:1] in "وف" else token):
+            if candidate in MEASURE_UNITS:
+                return candidate
+    return None
+
+
+def _has_unit(tokens: list[str], measure: str) -> bool:
+    units = MEASURE_UNITS[measure]
+    return any(t.startswith(units) or _bare(t).startswith(units) for t in tokens)
 
 
 def _numbers(tokens: list[str]) -> set[str]:
@@ -182,6 +210,9 @@ def has_answer_type(kind: AnswerType, sentence: str, question: str, pieces: Piec
     q_tokens = words(q_folded)
     known = {_bare(t) for t in q_tokens} | set(q_tokens)
     if kind == "number":
+        measure = question_measure(question)
+        if measure is not None and not _has_unit(tokens, measure):
+            return False
         return bool(_numbers(tokens) - _numbers(q_tokens))
     if kind == "date":
         return bool(_dates(tokens, folded) - _dates(q_tokens, q_folded))

@@ -32,7 +32,7 @@ from .answer import gather_evidence
 from .calibration import Calibration, Linear, calibration_path, decision_features
 from .engine import Engine, question_text
 from .evaluate import EvalQuestion, EvalSet, RememberingEncoder, read_squad
-from .evidence import FEATURES
+from .evidence import FEATURES, ArticleTermsCache
 from .index import SearchIndex, build_index
 from .lexical import Analyzer
 from .model import Encoder, load_encoder
@@ -74,13 +74,14 @@ def _samples(
     """The samples of these questions asked of `index`; answerable None: near topic (answerable
     when a gold answer is still in its article's indexed text)."""
     by_id = {a.id: a for a in articles}
+    cache = ArticleTermsCache()  # these articles' terms (an article id may hold other text elsewhere)
     out = []
     for q in questions:
         text = question_text(q.question)
         hits = retrieve(index, vectors[text], analyzer.terms(text), engine.config.fusion)
         evidence = gather_evidence(
             text, vectors[text], hits, by_id, index.sentence_vectors, analyzer.terms, index.idf, index.is_unseen,
-            CANDIDATE_HITS, pieces=getattr(engine.encoder, "word_pieces", None),
+            CANDIDATE_HITS, pieces=getattr(engine.encoder, "word_pieces", None), cache=cache,
         )  # fmt: skip
         if not evidence.candidates:
             continue

@@ -7,9 +7,10 @@ live in one process, all answered by the same engine (one model, one set of answ
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from .evidence import ArticleTermsCache
 from .index import SearchIndex, build_index
 from .lexical import Analyzer
 from .model import Encoder
@@ -24,6 +25,8 @@ class Collection:
 
     index: SearchIndex
     articles: Mapping[str, Article]
+    # each article's terms for the evidence, computed on first use (evidence.py)
+    terms: ArticleTermsCache = field(default_factory=ArticleTermsCache, compare=False, repr=False)
 
     @classmethod
     def of(cls, index: SearchIndex, articles: Sequence[Article]) -> Collection:

@@ -145,6 +145,7 @@ class Engine:
                 index.is_unseen,
                 k,
                 pieces=getattr(self.encoder, "word_pieces", None),
+                cache=collection.terms,
             )
         return compose_answer(
             question=question,

@@ -10,7 +10,6 @@ candidates (margins). `calibration.py` turns them into probabilities.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections import Counter
@@ -39,6 +38,10 @@ MIN_PARAGRAPHS_FOR_SHARED = 4
 # Stems that agree on their first letters count as the same word: Snowball's Arabic stemmer
 # leaves some suffixes on (روس/روسي, فلسطين/فلسطيني).
 PREFIX_MATCH = 4
+# ... and it leaves some clitics on (لاهداف, والارهاب, واصاب) and takes some letters off
+# (وزير → زير), so a term also matches without one leading clitic.
+CLITICS = ("وال", "بال", "فال", "كال", "لل", "و", "ف", "ب", "ل", "ك")
+MIN_BARE_STEM = 4
 CANDIDATE_PASSAGES = 3
 
 FEATURES = (
@@ -64,6 +67,7 @@ FEATURES = (
     "passage_fused",  # the passage's fused retrieval score (1 for the best)
     "focus_article",  # idf-weighted share of the focus found anywhere in the passage's article
     "missing_max",  # the largest idf of a focus term the article lacks, over the index's largest
+    "head",  # 1 when the sentence holds the focus's first term (the head noun: ما اسم *المجلس* الذي ...)
 )
 
 
@@ -80,22 +84,57 @@ def _match_key(term: str) -> str:
     return term[:PREFIX_MATCH] if not term[:1].isdigit() else term
 
 
-@functools.lru_cache(maxsize=512)
-def _paragraph_shares(text: str, analyzer_terms: Callable[[str], list[str]]) -> Mapping[str, float]:
-    """Share of the article's paragraphs holding each term (by match key)."""
+def _bare_stem(term: str) -> str:
+    """The stem without one leading clitic (and an article after it), or the stem itself."""
+    for clitic in CLITICS:
+        if term.startswith(clitic):
+            rest = term[len(clitic) :]
+            rest = rest[2:] if rest.startswith("ال") and len(rest) - 2 >= MIN_BARE_STEM else rest
+            if len(rest) >= MIN_BARE_STEM:
+                return rest
+    return term
+
+
+def _keys(term: str) -> frozenset[str]:
+    """The match keys of a term: of its stem, and of its stem without a leading clitic."""
+    return frozenset((_match_key(term), _match_key(_bare_stem(term))))
+
+
+def _all_keys(terms: Sequence[str]) -> set[str]:
+    return {key for t in terms for key in _keys(t)}
+
+
+@dataclass(frozen=True)
+class ArticleTerms:
+    """What the evidence needs of one article's terms (by match key)."""
+
+    shares: Mapping[str, float]  # share of its paragraphs holding each key (empty: too few paragraphs)
+    keys: frozenset[str]  # every key of the article
+
+
+def article_terms(text: str, terms_of: Callable[[str], list[str]]) -> ArticleTerms:
+    """The match keys of an article's text and the share of its paragraphs holding each."""
     spans = list(paragraphs(text))
     counts: Counter[str] = Counter()
     for span in spans:
-        counts.update({_match_key(t) for t in analyzer_terms(text[span.start : span.end])})
-    if len(spans) < MIN_PARAGRAPHS_FOR_SHARED:
-        return {}
-    return {term: n / len(spans) for term, n in counts.items()}
+        counts.update(_all_keys(terms_of(text[span.start : span.end])))
+    shares = {} if len(spans) < MIN_PARAGRAPHS_FOR_SHARED else {t: n / len(spans) for t, n in counts.items()}
+    return ArticleTerms(shares, frozenset(_all_keys(terms_of(text))))
 
 
-@functools.lru_cache(maxsize=512)
-def _article_keys(text: str, analyzer_terms: Callable[[str], list[str]]) -> frozenset[str]:
-    """The match keys of every term of an article."""
-    return frozenset(_match_key(t) for t in analyzer_terms(text))
+class ArticleTermsCache:
+    """Each article's ArticleTerms, computed once: owned by a collection (whose articles do not
+    change), so it is dropped with it. Safe from several threads (a race computes twice)."""
+
+    def __init__(self) -> None:
+        self._by_article: dict[str, ArticleTerms] = {}
+
+    def get(self, article: Article, terms_of: Callable[[str], list[str]]) -> ArticleTerms:
+        """The article's terms, from the cache or computed now."""
+        found = self._by_article.get(article.id)
+        if found is None:
+            found = self._by_article[article.id] = article_terms(article.text, terms_of)
+        return found
 
 
 @dataclass(frozen=True)
@@ -125,7 +164,7 @@ def _coverage(focus: Sequence[str], weights: Sequence[float], keys: set[str]) ->
     total = sum(weights)
     if total <= 0:
         return 0.0
-    return sum(w for t, w in zip(focus, weights, strict=True) if _match_key(t) in keys) / total
+    return sum(w for t, w in zip(focus, weights, strict=True) if _keys(t) & keys) / total
 
 
 def candidates(
@@ -139,31 +178,36 @@ def candidates(
     unseen: Callable[[str], bool],
     passages: int = CANDIDATE_PASSAGES,
     pieces: Pieces | None = None,
+    cache: ArticleTermsCache | None = None,
 ) -> list[Candidate]:
-    """The candidate sentences of the first `passages` hits, with their features."""
+    """The candidate sentences of the first `passages` hits, with their features (`cache`:
+    the articles' terms, kept by the caller's collection; None: computed for this call)."""
+    cache = cache or ArticleTermsCache()
     rows: list[tuple[int, Span, list[float]]] = []
-    question_keys = {_match_key(t) for t in question.terms}
+    question_keys = _all_keys(question.terms)
     question_pairs = set(itertools.pairwise(_match_key(t) for t in question.terms))
     focus = question.focus or question.terms
-    unseen_weight = sum(idf(t) for t in focus if unseen(t) and unseen(_match_key(t)))
+    unseen_weight = sum(idf(t) for t in focus if all(unseen(v) for v in (t, _bare_stem(t), *_keys(t))))
     total_weight = sum(idf(t) for t in focus)
     focus_unseen = unseen_weight / total_weight if total_weight > 0 else 0.0
+    head = _keys(focus[0]) if focus else frozenset()
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
-        shares = _paragraph_shares(article.text, terms_of)
+        known = cache.get(article, terms_of)
+        shares = known.shares
         # A term the whole article shares says which article, not which sentence.
-        weights = [idf(t) * (1.0 - shares.get(_match_key(t), 0.0)) for t in focus]
+        weights = [idf(t) * (1.0 - max(shares.get(key, 0.0) for key in _keys(t))) for t in focus]
         if sum(weights) <= 0:
             weights = [idf(t) for t in focus]
         # A focus term the whole article lacks: the article is about something else (the
         # Chinese president, not the Russian one), however close the passage reads.
-        article_keys = _article_keys(article.text, terms_of)
+        article_keys = known.keys
         plain = [idf(t) for t in focus]
         focus_article = _coverage(focus, plain, set(article_keys))
-        missing = [w for t, w in zip(focus, plain, strict=True) if _match_key(t) not in article_keys]
+        missing = [w for t, w in zip(focus, plain, strict=True) if not _keys(t) & article_keys]
         missing_max = max(missing, default=0.0) / max(max(plain, default=1.0), 1e-9)
         passage_text = article.text[hit.passage.start : hit.passage.end]
-        passage_keys = {_match_key(t) for t in terms_of(passage_text)}
+        passage_keys = _all_keys(terms_of(passage_text))
         focus_passage = _coverage(focus, weights, passage_keys)
         vectors = sentence_vectors(hit.passage.id)
         cosines = vectors @ query.reshape(-1) if len(vectors) else np.zeros(len(hit.passage.sentences))
@@ -171,9 +215,9 @@ def candidates(
         for span, cosine in zip(hit.passage.sentences, cosines, strict=True):
             text = article.text[span.start : span.end]
             sentence_terms = terms_of(text)
-            keys = {_match_key(t) for t in sentence_terms}
+            keys = _all_keys(sentence_terms)
             pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
-            novel = sum(1 for t in sentence_terms if _match_key(t) not in question_keys)
+            novel = sum(1 for t in sentence_terms if not _keys(t) & question_keys)
             row = [
                 float(cosine),
                 hit.scores.dense,
@@ -197,6 +241,7 @@ def candidates(
                 hit.scores.fused,
                 focus_article,
                 missing_max,
+                float(bool(head & keys)),
             ]
             rows.append((rank, span, row))
         # the neighbours' focus: a question often matches the sentence before the answer

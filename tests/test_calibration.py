@@ -75,3 +75,28 @@ def test_a_damaged_calibration_file_is_named(tmp_path: Path) -> None:
     bad.write_text('{"format": 1}', encoding="utf-8")
     with pytest.raises(CalibrationError, match=str(bad)):
         load_calibration("default", bad)
+
+
+def test_a_focus_term_matches_across_a_clitic_the_stemmer_left_on() -> None:
+    # Snowball leaves ل in لأهدافها (→ لاهداف) and و in وأصابت (→ واصاب), but not in أهدافها.
+    from embeddings.evidence import _all_keys, _keys
+    from embeddings.lexical import Analyzer
+
+    analyzer = Analyzer()
+    question = analyzer.terms("ما الذي أكدته إصابة الصواريخ لأهدافها؟")
+    sentence = _all_keys(analyzer.terms("وأصابت جميع الصواريخ أهدافها بدقة"))
+    assert all(_keys(t) & sentence for t in question if t not in ("اكد",))
+    # a short stem is not cut down to a different word (كلام is not لام)
+    assert _keys("كلام") == {"كلام"}
+
+
+def test_a_measure_question_wants_a_number_with_its_unit() -> None:
+    from embeddings.answer_types import has_answer_type, question_measure
+
+    weight = "ما وزن صاروخ يارس؟"
+    assert question_measure(weight) == "وزن"
+    assert not has_answer_type("number", "أطلقت ثلاثة صواريخ يارس", weight)
+    assert has_answer_type("number", "يبلغ وزنه 47 طنا", weight)
+    assert has_answer_type("number", "تبلغ مساحتها 1762 كيلومترا مربعا", "كم تبلغ مساحة القاعدة؟")
+    assert question_measure("كم عدد الجنود؟") is None
+    assert has_answer_type("number", "شارك 300 جندي", "كم عدد الجنود؟")
