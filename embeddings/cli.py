@@ -268,6 +268,7 @@ def _quote_json(quote: Quote) -> dict[str, object]:
         "end": quote.end,
         "highlight_start": quote.highlight.start,
         "highlight_end": quote.highlight.end,
+        "link": quote.link,  # the page opened at the highlighted sentence (None: not from a URL)
         "scores": {"fused": quote.scores.fused, "dense": quote.scores.dense, "bm25": quote.scores.lexical},
     }
 

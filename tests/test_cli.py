@@ -101,6 +101,7 @@ def found_json(result: Result, ws: Workspace) -> None:
         text = read_article(ws.articles / f"{quote['article']}.txt").text
         assert quote["text"] == text[quote["start"] : quote["end"]]
         assert quote["highlight"] == text[quote["highlight_start"] : quote["highlight_end"]]
+        assert quote["link"] is None  # the shipped article came from no URL
         assert set(quote["scores"]) == {"fused", "dense", "bm25"}
         assert all(isinstance(v, float) for v in quote["scores"].values())
     assert answer["quotes"][0]["highlight"] == DANGER_SENTENCE
