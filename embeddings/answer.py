@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration, Decision
-from .evidence import ArticleTermsCache, Candidate, candidates, read_question
+from .evidence import Candidate, EvidenceSources, candidates, read_question
 from .retrieve import Hit
 from .text_fragment import text_fragment_url
 from .types import Answer, Article, Passage, Quote, Span
@@ -117,34 +117,11 @@ class Evidence:
 
 
 def gather_evidence(
-    question: str,
-    query: np.ndarray,
-    hits: Sequence[Hit],
-    articles: Mapping[str, Article],
-    sentence_vectors: Callable[[int], np.ndarray],
-    terms_of: Callable[[str], list[str]],
-    idf: Callable[[str], float],
-    unseen: Callable[[str], bool],
-    k: int,
-    pieces: Callable[[str], int] | None = None,
-    cache: ArticleTermsCache | None = None,
+    question: str, query: np.ndarray, hits: Sequence[Hit], sources: EvidenceSources, k: int
 ) -> Evidence:
-    """The best `k` distinct hits and the candidate sentences of the first few of them
-    (`pieces`: the model tokenizer's word-piece count, see answer_types.py; `cache`: the
-    articles' terms, kept by their collection)."""
+    """The best `k` distinct hits and the candidate sentences of the first few of them."""
     chosen = distinct_hits(hits, k)
-    found = candidates(
-        read_question(question, terms_of),
-        query,
-        chosen,
-        articles,
-        sentence_vectors,
-        terms_of,
-        idf,
-        unseen,
-        pieces=pieces,
-        cache=cache,
-    )
+    found = candidates(read_question(question, sources.terms_of), query, chosen, sources)
     return Evidence(tuple(chosen), tuple(found))
 
 

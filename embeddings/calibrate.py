@@ -32,7 +32,7 @@ from .answer import gather_evidence
 from .calibration import Calibration, Linear, calibration_path, decision_features
 from .engine import Engine, question_text
 from .evaluate import EvalQuestion, EvalSet, RememberingEncoder, read_squad
-from .evidence import FEATURES, ArticleTermsCache
+from .evidence import FEATURES, ArticleTermsCache, EvidenceSources
 from .index import SearchIndex, build_index
 from .lexical import Analyzer
 from .model import Encoder, load_encoder
@@ -75,14 +75,15 @@ def _samples(
     when a gold answer is still in its article's indexed text)."""
     by_id = {a.id: a for a in articles}
     cache = ArticleTermsCache()  # these articles' terms (an article id may hold other text elsewhere)
+    pieces = getattr(engine.encoder, "word_pieces", None)
     out = []
     for q in questions:
         text = question_text(q.question)
         hits = retrieve(index, vectors[text], analyzer.terms(text), engine.config.fusion)
-        evidence = gather_evidence(
-            text, vectors[text], hits, by_id, index.sentence_vectors, analyzer.terms, index.idf, index.is_unseen,
-            CANDIDATE_HITS, pieces=getattr(engine.encoder, "word_pieces", None), cache=cache,
-        )  # fmt: skip
+        sources = EvidenceSources(
+            by_id, index.sentence_vectors, analyzer.terms, index.idf, index.is_unseen, pieces=pieces, cache=cache
+        )
+        evidence = gather_evidence(text, vectors[text], hits, sources, CANDIDATE_HITS)
         if not evidence.candidates:
             continue
         spans = [(by_id[evidence.hits[c.hit_rank].passage.article_id], c.sentence) for c in evidence.candidates]

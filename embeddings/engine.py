@@ -17,6 +17,7 @@ from .answer import compose_answer, gather_evidence
 from .calibration import Calibration, load_calibration
 from .collection import Collection
 from .errors import QuestionError
+from .evidence import EvidenceSources
 from .index import SearchIndex
 from .lexical import Analyzer
 from .model import Encoder
@@ -134,19 +135,16 @@ class Engine:
         k = k or self.top_k
         evidence = None
         if self.abstention is not None:
-            evidence = gather_evidence(
-                text,
-                query,
-                hits,
+            sources = EvidenceSources(
                 collection.articles,
                 index.sentence_vectors,
                 self.analyzer.terms,
                 index.idf,
                 index.is_unseen,
-                k,
                 pieces=getattr(self.encoder, "word_pieces", None),
                 cache=collection.terms,
             )
+            evidence = gather_evidence(text, query, hits, sources, k)
         return compose_answer(
             question=question,
             hits=hits,

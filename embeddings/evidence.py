@@ -167,22 +167,33 @@ def _coverage(focus: Sequence[str], weights: Sequence[float], keys: set[str]) ->
     return sum(w for t, w in zip(focus, weights, strict=True) if _keys(t) & keys) / total
 
 
+@dataclass(frozen=True)
+class EvidenceSources:
+    """What the features are computed from: the collection's articles and, from its index,
+    the sentence vectors, idf and the terms no passage holds; the analyzer's terms; the
+    model tokenizer's word-piece count (`pieces`, see answer_types.py); and the articles'
+    terms, cached by the collection (`cache`; None: computed for this question)."""
+
+    articles: Mapping[str, Article]
+    sentence_vectors: Callable[[int], np.ndarray]
+    terms_of: Callable[[str], list[str]]
+    idf: Callable[[str], float]
+    unseen: Callable[[str], bool]
+    pieces: Pieces | None = None
+    cache: ArticleTermsCache | None = None
+
+
 def candidates(
     question: Question,
     query: np.ndarray,
     hits: Sequence[Hit],
-    articles: Mapping[str, Article],
-    sentence_vectors: Callable[[int], np.ndarray],
-    terms_of: Callable[[str], list[str]],
-    idf: Callable[[str], float],
-    unseen: Callable[[str], bool],
+    sources: EvidenceSources,
     passages: int = CANDIDATE_PASSAGES,
-    pieces: Pieces | None = None,
-    cache: ArticleTermsCache | None = None,
 ) -> list[Candidate]:
-    """The candidate sentences of the first `passages` hits, with their features (`cache`:
-    the articles' terms, kept by the caller's collection; None: computed for this call)."""
-    cache = cache or ArticleTermsCache()
+    """The candidate sentences of the first `passages` hits, with their features."""
+    articles, sentence_vectors, terms_of = sources.articles, sources.sentence_vectors, sources.terms_of
+    idf, unseen, pieces = sources.idf, sources.unseen, sources.pieces
+    cache = sources.cache or ArticleTermsCache()
     rows: list[tuple[int, Span, list[float]]] = []
     question_keys = _all_keys(question.terms)
     question_pairs = set(itertools.pairwise(_match_key(t) for t in question.terms))
