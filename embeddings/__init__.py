@@ -30,12 +30,25 @@ from .errors import (
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
 from .fetch import FetchPolicy, fetch_url_async, new_async_client
 from .indexed_library import IndexedLibrary
+from .kept_answer import Context, ContextParagraph, keep_answer, lead_context, quote_ref, quoted_text, requote
 from .library import Library
 from .model import Encoder
 from .pasted import looks_like_article
 from .process import prepare_process
 from .settings import Settings, read_environment
-from .store import Action, ActionKind, ChatStore, ChatSummary, SQLiteChatStore, StoredArticle
+from .store import (
+    Action,
+    ActionKind,
+    ChatStore,
+    ChatSummary,
+    Feedback,
+    KeptAnswer,
+    QuotedText,
+    QuoteRef,
+    SQLiteChatStore,
+    StoredArticle,
+    Vote,
+)
 from .store.base import own_article_id, own_article_number
 from .text_fragment import find_fragment_matches, text_fragment_url
 from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
@@ -55,12 +68,15 @@ __all__ = [
     "ChatStore",
     "ChatSummary",
     "Collection",
+    "Context",
+    "ContextParagraph",
     "Encoder",
     "Engine",
     "EvalFileError",
     "ExtractError",
     "ExtractReason",
     "ExtractedArticle",
+    "Feedback",
     "FetchError",
     "FetchFailedError",
     "FetchPolicy",
@@ -70,6 +86,7 @@ __all__ = [
     "IndexStaleError",
     "IndexStateError",
     "IndexedLibrary",
+    "KeptAnswer",
     "Library",
     "LimitError",
     "LimitKind",
@@ -77,6 +94,8 @@ __all__ = [
     "Passage",
     "QuestionError",
     "Quote",
+    "QuoteRef",
+    "QuotedText",
     "RetrievalConfig",
     "SQLiteChatStore",
     "SanadError",
@@ -86,15 +105,21 @@ __all__ = [
     "Span",
     "StoredArticle",
     "URLRefusedError",
+    "Vote",
     "decode_document",
     "extract_article",
     "fetch_url_async",
     "find_fragment_matches",
+    "keep_answer",
+    "lead_context",
     "looks_like_article",
     "new_async_client",
     "own_article_id",
     "own_article_number",
     "prepare_process",
+    "quote_ref",
+    "quoted_text",
     "read_environment",
+    "requote",
     "text_fragment_url",
 ]

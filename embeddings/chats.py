@@ -160,14 +160,17 @@ class ChatCollections:
 
     # --- answering -------------------------------------------------------------------------
 
-    def ask(self, chat_id: int, question: str, *, everything: bool = False, touch: bool = True) -> ChatAnswer:
-        """The answer from the chat's focus (unless `everything`), else from all it can see;
-        `touch` notes the chat's activity. Slow (CPU): call it from a worker thread."""
+    def ask(
+        self, chat_id: int, question: str, *, everything: bool = False, touch: bool = True, k: int | None = None
+    ) -> ChatAnswer:
+        """The answer from the chat's focus (unless `everything`), else from all it can see,
+        with up to `k` quotes (default: the engine's top_k); `touch` notes the chat's
+        activity. Slow (CPU): call it from a worker thread."""
         if touch:
             self.touch(chat_id)
         focus = None if everything else self.focus(chat_id)
         engine = self._engine(chat_id, focus)
-        return ChatAnswer(engine.ask(question), focus)
+        return ChatAnswer(engine.ask(question, k=k), focus)
 
     def _engine(self, chat_id: int, focus: Article | None) -> Engine:
         shared = self.library.engine

@@ -1,4 +1,4 @@
-"""Command line: `python -m embeddings add | list | remove | build | ask | eval | chats`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval | chats | feedback export`.
 
 `list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
 per-chat collections in SANAD_DATABASE) instead of the shared library.
@@ -27,6 +27,7 @@ from .engine import Engine, RetrievalConfig, question_text
 from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError
 from .evaluate import RememberingEncoder, evaluate, library_split, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
+from .feedback import write_feedback
 from .fetch import fetch_url
 from .index import build_index, save_index
 from .indexed_library import IndexedLibrary
@@ -184,6 +185,36 @@ def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
     for chat in chats:
         print("\t".join((str(chat.chat_id), str(chat.articles), _when(chat.last_active))))
     return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the 👍/👎 presses (since --since) as JSONL to --out or stdout."""
+    store = _open_store(settings)
+    try:
+        presses = store.feedback(since=args.since)
+    finally:
+        store.close()
+    if args.out is None:
+        write_feedback(presses, sys.stdout)
+        return 0
+    out = Path(args.out)
+    try:
+        with out.open("w", encoding="utf-8") as file:
+            count = write_feedback(presses, file)
+    except OSError as exc:
+        raise ArticleError(f"cannot write {out}: {exc.strerror or exc}; give another --out FILE") from exc
+    _err(f"Wrote {count} press(es) to {out}")
+    return 0
+
+
+def since_date(raw: str) -> float:
+    """An argparse type: an ISO 8601 date or date-time (UTC unless it says otherwise), as
+    seconds since the epoch."""
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a date; give e.g. 2026-12-01 or 2026-12-01T09:30") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def _when(seconds: float) -> str:
@@ -409,6 +440,14 @@ def parser() -> argparse.ArgumentParser:
     split.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 JSON, e.g. ../shared/eval/xquad.ar.json")
     split.add_argument("out", metavar="OUT.json", help="where to write the split")
     split.set_defaults(run=cmd_library_split)
+    feedback = sub.add_parser("feedback", help="the 👍/👎 presses under the bot's answers")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    export = feedback_sub.add_parser("export", help="write every press as JSONL (one object a line; see README)")
+    export.add_argument(
+        "--since", type=since_date, default=0.0, metavar="DATE", help="only presses from then on (UTC ISO date)"
+    )
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(run=cmd_feedback_export)
     calibrate.register(sub)
     return top
 
