@@ -41,6 +41,15 @@ NOT_FOUND = (
 CLOSEST_INTRO = "لم أجد في المقالات جملةً تجيب عن هذا السؤال بوضوح. هذا أقرب ما تقوله عنه، وقد لا يجيب عن سؤالك:"
 CLOSEST_LABEL = "أقرب ما في المقال"
 
+# The buttons under an answer (plain text) and what they show.
+MORE_BUTTON = "المزيد من المقاطع"
+CONTEXT_BUTTON = "السياق"
+VOTE_UP_BUTTON = "👍 أفادني"
+VOTE_DOWN_BUTTON = "👎 لم يُفدني"
+MORE_HEADER = "مقاطع أخرى قريبة من سؤالك:"
+NO_MORE = "لا مزيد: هذه كل المقاطع القريبة من سؤالك."
+CONTEXT_LABEL = "السياق من المقال"
+
 NO_ARTICLES = "لا توجد مقالات في الفهرس بعد."
 
 NON_TEXT = "أفهم الأسئلة المكتوبة نصًّا فقط؛ اكتب سؤالك بالعربية من فضلك."
@@ -172,6 +181,10 @@ SHARE_USAGE = "اكتب رقم أحد مقالاتك بعد الأمر، مثل�
 # Callback answers (shown by the client as an alert, at most 200 characters, plain text).
 BUTTON_REFUSED = "عذرًا، هذا الزر لا يعمل هنا، أو انتهت صلاحيته. اكتب /sources من جديد."
 BUTTON_ADMINS_ONLY = "عذرًا، حذف مقالات هذه المجموعة لمشرفيها فقط."
+NO_MORE_TOAST = "لا مزيد: عرضت كل المقاطع القريبة من سؤالك."
+ANSWER_GONE = "عذرًا، المقال الذي جاء منه هذا الجواب لم يعد عندي (حُذف أو تغيّر). اسألني من جديد."
+VOTE_UP_THANKS = "شكرًا! سجّلت أن الجواب أفادك 👍"
+VOTE_DOWN_THANKS = "شكرًا، سجّلت أن الجواب لم يُفدك 👎 وسأتعلّم من ذلك."
 
 # Labels of /sources and the buttons (button texts are plain text, not HTML).
 SHARED_LABEL = "مكتبة سند المشتركة"
