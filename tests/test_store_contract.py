@@ -214,19 +214,24 @@ def test_feedback_is_listed_oldest_first_since_a_time(make_store: Callable[[], C
     assert last.quote is None and last.kind == "not_found" and last.vote == "down"
 
 
-def test_forgetting_an_article_drops_its_quotes_from_kept_answers_and_its_feedback(
+def test_forgetting_an_article_unties_kept_answers_from_its_text_and_drops_its_feedback(
     make_store: Callable[[], ChatStore],
 ) -> None:
     store = make_store()
     first, second = add(store, A, "one"), add(store, A, "two")
     mixed = store.put_answer(KeptAnswer(A, "س", "answer", None, (ref(f"chat/{first}", 0), ref(f"chat/{second}", 0)), 1))
-    store.put_answer(kept(B, 0, article_id=f"chat/{first}"))  # B's answer names B's own chat/1
     store.add_feedback(vote(A, 1.0, f"chat/{first}"))
     store.add_feedback(vote(A, 2.0, f"chat/{second}"))
     store.add_feedback(vote(B, 3.0, f"chat/{first}"))
+    of_b = store.put_answer(kept(B, 0, article_id=f"chat/{first}"))  # B's own chat/1: another article
     store.delete_article(A, first)
     answer = store.kept_answer(A, mixed.id)
-    assert answer is not None and [q.article_id for q in answer.quotes] == [f"chat/{second}"]
+    assert answer is not None and [(q.article_id, q.checksum) for q in answer.quotes] == [
+        (f"chat/{first}", ""),  # the rank stays (its button says the article is gone), its text's fingerprint not
+        (f"chat/{second}", "c" * 64),
+    ]
+    other = store.kept_answer(B, of_b.id)
+    assert other is not None and other.quotes[0].checksum == "c" * 64
     assert [(f.chat_id, f.quote and f.quote.article_id) for f in store.feedback()] == [
         (A, f"chat/{second}"),
         (B, f"chat/{first}"),

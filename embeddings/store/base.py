@@ -172,8 +172,9 @@ class ChatStore(Protocol):
         ...
 
     def delete_article(self, owner: int, number: int) -> StoredArticle | None:
-        """Delete one of the owner's articles, its buttons, the focus on it, the kept answers'
-        quotes of it and the feedback on it; returns it."""
+        """Delete one of the owner's articles, its buttons, the focus on it and the feedback on
+        it; the kept answers' quotes of it forget its checksum (so no text matches them again);
+        returns it."""
         ...
 
     def delete_owner(self, owner: int) -> int:

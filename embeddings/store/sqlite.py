@@ -227,7 +227,12 @@ class SQLiteChatStore:
         self._write(
             ("DELETE FROM articles WHERE owner = ? AND number = ?", (owner, number)),
             ("DELETE FROM actions WHERE chat_id = ? AND target = ?", (owner, target)),
-            (f"DELETE FROM answer_quotes WHERE article_id = ? AND answer_id IN ({in_chat})", (target, owner)),
+            # The kept answers keep their ranks (their buttons then say the article is gone), not
+            # the fingerprint of a text that is no more.
+            (
+                f"UPDATE answer_quotes SET checksum = '' WHERE article_id = ? AND answer_id IN ({in_chat})",
+                (target, owner),
+            ),
             ("DELETE FROM feedback WHERE chat_id = ? AND article_id = ?", (owner, target)),
             ("UPDATE chats SET focus = NULL WHERE chat_id = ? AND focus = ?", (owner, target)),
             checkpoint=True,
