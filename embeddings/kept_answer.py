@@ -55,9 +55,10 @@ def quote_ref(quote: Quote, checksum: str) -> QuoteRef:
 
 
 def keep_answer(chat_id: int, answer: Answer, checksums: Mapping[str, str], shown: int) -> KeptAnswer:
-    """The answer as kept for its buttons: every quote whose article's checksum is known,
-    in rank order, the first `shown` of them counted as shown."""
-    refs = tuple(quote_ref(q, checksums[q.article_id]) for q in answer.quotes if q.article_id in checksums)
+    """The answer as kept for its buttons: every quote in rank order, the first `shown` of
+    them counted as shown. A quote whose article's checksum is not in `checksums` (gone
+    meanwhile) keeps its rank but will never be quoted again."""
+    refs = tuple(quote_ref(q, checksums.get(q.article_id, "")) for q in answer.quotes)
     kind = answer.kind or ("answer" if answer.found else "not_found")
     return KeptAnswer(chat_id, answer.question, kind, answer.confidence, refs, min(shown, len(refs)))
 
