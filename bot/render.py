@@ -190,8 +190,9 @@ def _citation(quote: Quote, titled: bool) -> tuple[_Run, ...]:
 
 
 def _passage_block(quote: Quote) -> _Block:
-    """The passage verbatim, collapsed, its answering sentence in bold."""
-    return _highlighted(quote.text, quote.start, quote.highlight, expandable=True)
+    """The passage verbatim, collapsed, its answering sentence in bold (when it is a part of
+    the passage: a passage all in bold reads as shouting)."""
+    return _highlighted(quote.text, quote.start, quote.highlight if _says_more(quote) else None, expandable=True)
 
 
 def _highlighted(text: str, offset: int, highlight: Span | None, expandable: bool) -> _Block:

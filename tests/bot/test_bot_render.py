@@ -91,7 +91,15 @@ def test_supporting_passages_follow_collapsed_with_each_title_once() -> None:
     positions = [plain.index(heading) for heading in headings]
     assert positions == sorted(positions) and plain.count("الأول") == 1 and plain.count("الثاني") == 1
     assert blockquote_texts([html]) == [q.text for q in quotes[1:]]  # the lead's passage is its sentence
-    assert html.count("<blockquote expandable>") == 4
+    assert html.count("<blockquote expandable>") == 4 and html.count("<b>") == 3  # the sentence, two titles
+
+
+def test_a_supporting_passage_bolds_its_sentence_only_when_it_says_more() -> None:
+    lead = make_quote("الجواب.", paragraph=1)
+    longer = make_quote("جملة قبل. الجملة الأقرب. جملة بعد.", (10, 24), paragraph=2)
+    [html] = render_answer(Answer("سؤال", True, (lead, longer, make_quote("جملة وحدها.", paragraph=3))))
+    assert "<blockquote expandable>جملة قبل. <b>الجملة الأقرب.</b> جملة بعد.</blockquote>" in html
+    assert "<blockquote expandable>جملة وحدها.</blockquote>" in html
 
 
 def test_a_focused_answer_cites_the_focus_by_paragraph_only() -> None:
