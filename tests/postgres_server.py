@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -70,10 +70,10 @@ def start_postgres() -> PostgresServer:
     return PostgresServer(handle, folder)
 
 
-def postgres_or_skip() -> PostgresServer:
+def postgres_or_skip(start: Callable[[], PostgresServer] = start_postgres) -> PostgresServer:
     """The started server; without one, skip (fail under CI=true) saying why."""
     try:
-        return start_postgres()
+        return start()
     except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
         message = f"pgserver could not start PostgreSQL ({type(exc).__name__}: {exc})"
         if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):

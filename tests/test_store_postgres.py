@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import psycopg
 import pytest
+from postgres_server import PostgresServer, postgres_or_skip
 
 from embeddings import Settings, SettingsError, hide_passwords
 from embeddings.settings import database_url_secrets
@@ -90,6 +91,20 @@ def test_the_settings_choose_postgresql_only_when_the_url_is_set(postgres_url: s
     finally:
         chosen.close()
         embedded.close()
+
+
+def _no_server() -> PostgresServer:
+    raise OSError("initdb: cannot run here")
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_without_a_server_the_tests_skip_saying_why_except_in_ci_where_they_fail(
+    ci: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(outcome, match=r"pgserver could not start PostgreSQL \(OSError: initdb: cannot run here\)"):
+        postgres_or_skip(_no_server)
 
 
 # --- SANAD_DATABASE_URL ------------------------------------------------------------------------
