@@ -35,7 +35,7 @@ from .library import Library
 from .model import Encoder
 from .pasted import looks_like_article
 from .process import prepare_process
-from .settings import Settings, read_environment
+from .settings import Settings, hide_passwords, read_environment
 from .store import (
     Action,
     ActionKind,
@@ -43,11 +43,13 @@ from .store import (
     ChatSummary,
     Feedback,
     KeptAnswer,
+    PostgresChatStore,
     QuotedText,
     QuoteRef,
     SQLiteChatStore,
     StoredArticle,
     Vote,
+    open_chat_store,
 )
 from .store.base import own_article_id, own_article_number
 from .text_fragment import find_fragment_matches, text_fragment_url
@@ -92,6 +94,7 @@ __all__ = [
     "LimitKind",
     "ModelError",
     "Passage",
+    "PostgresChatStore",
     "QuestionError",
     "Quote",
     "QuoteRef",
@@ -110,10 +113,12 @@ __all__ = [
     "extract_article",
     "fetch_url_async",
     "find_fragment_matches",
+    "hide_passwords",
     "keep_answer",
     "lead_context",
     "looks_like_article",
     "new_async_client",
+    "open_chat_store",
     "own_article_id",
     "own_article_number",
     "prepare_process",

@@ -12,7 +12,7 @@ import pytest
 
 from embeddings.cli import main
 from embeddings.feedback import FIELDS
-from embeddings.store import Feedback, QuotedText, SQLiteChatStore
+from embeddings.store import Feedback, PostgresChatStore, QuotedText, SQLiteChatStore
 
 Run = Callable[..., tuple[int, str, str]]
 PASSAGE = "افتتحت المدينة حديقة جديدة. وتضم الحديقة ثلاثة آلاف نخلة."
@@ -102,3 +102,14 @@ def test_a_bad_date_or_no_database_is_an_error_saying_what_to_do(
     with pytest.raises(SystemExit) as exited:
         main(["feedback", "export", "--since", "yesterday"])
     assert exited.value.code == 2 and "2026-12-01" in capsys.readouterr().err
+
+
+def test_export_reads_postgresql_when_the_url_is_set(
+    run: Run, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = PostgresChatStore(postgres_url)
+    store.add_feedback(Feedback(31, "up", DEC_1, "كم نخلة في الحديقة؟", "closest", 0.4, None))
+    store.close()
+    monkeypatch.setenv("SANAD_DATABASE_URL", postgres_url)
+    code, out, _ = run("feedback", "export")
+    assert code == 0 and [(line["vote"], line["kind"]) for line in lines(out)] == [("up", "closest")]

@@ -20,7 +20,8 @@ from typing import Any, cast
 
 from ..errors import SettingsError
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuotedText, QuoteRef, StoredArticle, Vote
+from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle
+from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
 SCHEMA_VERSION = 2
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
@@ -110,11 +111,6 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
 )
 _ARTICLE = "owner, number, title, source, text, added, checksum"
-_QUOTE = "article_id, checksum, paragraph, start, stop, highlight_start, highlight_end, fused, dense, lexical"
-_FEEDBACK = (
-    "chat_id, at, vote, question, kind, confidence, article_id, title, source, paragraph, start, stop, "
-    "highlight_start, highlight_end, passage, sentence"
-)
 
 
 class SQLiteChatStore:
@@ -335,8 +331,8 @@ class SQLiteChatStore:
                 )
                 answer_id = int(cursor.lastrowid or 0)
                 self._db.executemany(
-                    f"INSERT INTO answer_quotes (answer_id, rank, {_QUOTE}) VALUES ({', '.join('?' * 12)})",
-                    [(answer_id, rank, *_quote_row(ref)) for rank, ref in enumerate(answer.quotes)],
+                    f"INSERT INTO answer_quotes (answer_id, rank, {QUOTE_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                    [(answer_id, rank, *quote_row(ref)) for rank, ref in enumerate(answer.quotes)],
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -376,14 +372,14 @@ class SQLiteChatStore:
             return None
         question, kind, confidence, shown, created = rows[0]
         quotes = self._db.execute(
-            f"SELECT {_QUOTE} FROM answer_quotes WHERE answer_id = ? ORDER BY rank", (answer_id,)
+            f"SELECT {QUOTE_COLUMNS} FROM answer_quotes WHERE answer_id = ? ORDER BY rank", (answer_id,)
         ).fetchall()
         return KeptAnswer(
             chat_id,
             str(question),
             cast(AnswerKind, kind),
             None if confidence is None else float(confidence),
-            tuple(_quote_ref(row) for row in quotes),
+            tuple(quote_ref_from_row(row) for row in quotes),
             int(shown),
             answer_id,
             float(created),
@@ -393,13 +389,13 @@ class SQLiteChatStore:
         """Store one press of 👍 or 👎."""
         self._write(
             (_ENSURE_CHAT, (feedback.chat_id, feedback.at)),
-            (f"INSERT INTO feedback ({_FEEDBACK}) VALUES ({', '.join('?' * 16)})", _feedback_row(feedback)),
+            (f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 16)})", feedback_row(feedback)),
         )
 
     def feedback(self, since: float = 0.0) -> list[Feedback]:
         """Every press at or after `since`, oldest first, all chats."""
-        rows = self._rows(f"SELECT {_FEEDBACK} FROM feedback WHERE at >= ? ORDER BY at, id", since)
-        return [_feedback(row) for row in rows]
+        rows = self._rows(f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE at >= ? ORDER BY at, id", since)
+        return [feedback_from_row(row) for row in rows]
 
     def close(self) -> None:
         """Close the connection."""
@@ -408,85 +404,6 @@ class SQLiteChatStore:
 
 
 _ENSURE_CHAT = "INSERT OR IGNORE INTO chats (chat_id, last_active) VALUES (?, ?)"
-
-
-def _quote_row(ref: QuoteRef) -> tuple[Any, ...]:
-    return (
-        ref.article_id,
-        ref.checksum,
-        ref.paragraph,
-        ref.start,
-        ref.end,
-        ref.highlight_start,
-        ref.highlight_end,
-        ref.fused,
-        ref.dense,
-        ref.lexical,
-    )
-
-
-def _quote_ref(row: tuple[Any, ...]) -> QuoteRef:
-    article_id, checksum, paragraph, start, stop, hl_start, hl_end, fused, dense, lexical = row
-    return QuoteRef(
-        str(article_id),
-        str(checksum),
-        int(paragraph),
-        int(start),
-        int(stop),
-        int(hl_start),
-        int(hl_end),
-        float(fused),
-        float(dense),
-        float(lexical),
-    )
-
-
-def _feedback_row(feedback: Feedback) -> tuple[Any, ...]:
-    head = (feedback.chat_id, feedback.at, feedback.vote, feedback.question, feedback.kind, feedback.confidence)
-    quote = feedback.quote
-    if quote is None:
-        return (*head, *([None] * 10))
-    return (
-        *head,
-        quote.article_id,
-        quote.title,
-        quote.source,
-        quote.paragraph,
-        quote.start,
-        quote.end,
-        quote.highlight_start,
-        quote.highlight_end,
-        quote.text,
-        quote.sentence,
-    )
-
-
-def _feedback(row: tuple[Any, ...]) -> Feedback:
-    chat_id, at, vote, question, kind, confidence, article_id, *rest = row
-    quote = None
-    if article_id is not None:
-        title, source, paragraph, start, stop, hl_start, hl_end, text, sentence = rest
-        quote = QuotedText(
-            str(article_id),
-            str(title),
-            str(source),
-            int(paragraph),
-            int(start),
-            int(stop),
-            int(hl_start),
-            int(hl_end),
-            str(text),
-            str(sentence),
-        )
-    return Feedback(
-        int(chat_id),
-        cast(Vote, vote),
-        float(at),
-        str(question),
-        cast(AnswerKind, kind),
-        None if confidence is None else float(confidence),
-        quote,
-    )
 
 
 def _article(row: tuple[Any, ...]) -> StoredArticle:
