@@ -1,4 +1,4 @@
-"""Command line: `python -m embeddings add | list | remove | build | ask | eval | chats`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval | eval-followups | chats`.
 
 `list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
 per-chat collections in SANAD_DATABASE) instead of the shared library.
@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import calibrate
+from . import calibrate, evaluate_followups
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .calibration import load_calibration
 from .chats import ChatCollections
@@ -310,7 +310,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.chat is not None:
         chats = _open_chats(settings)
         try:
-            answer = chats.ask(args.chat, args.question, everything=True, touch=False).answer
+            answer = chats.ask(args.chat, args.question, everything=True, touch=False, converse=False).answer
         finally:
             chats.close()
     else:
@@ -410,6 +410,7 @@ def parser() -> argparse.ArgumentParser:
     split.add_argument("out", metavar="OUT.json", help="where to write the split")
     split.set_defaults(run=cmd_library_split)
     calibrate.register(sub)
+    evaluate_followups.register(sub)
     return top
 
 

@@ -5,6 +5,9 @@ numbered 1, 2, 3, ... in the order they were added, and a number is never given 
 the same owner, so a stale button or a typed `/forget 3` can never reach a newer article.
 Every method takes the owner: there is no way to read an article without saying whose.
 
+Turns are each chat's latest question and what its answer led with, so that a follow-up
+("ومتى حدث ذلك؟") can lean on it (conversation.py); a chat keeps only its latest one.
+
 Actions are what inline buttons point at: the button carries only a random token, and the
 store keeps, for that token, the chat it was shown in and what it does. Nothing a client
 sends is trusted: the pressing chat must be the token's chat.
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ..conversation import Turn
 from ..types import Article
 
 ActionKind = Literal["focus", "forget", "forget_all", "search_all"]
@@ -102,11 +106,12 @@ class ChatStore(Protocol):
         ...
 
     def delete_article(self, owner: int, number: int) -> StoredArticle | None:
-        """Delete one of the owner's articles, its buttons, and the focus on it; returns it."""
+        """Delete one of the owner's articles, its buttons, the focus on it and the turn about it;
+        returns it."""
         ...
 
     def delete_owner(self, owner: int) -> int:
-        """Delete everything of the owner (articles, focus, buttons, activity); returns the
+        """Delete everything of the owner (articles, focus, buttons, turn, activity); returns the
         number of articles deleted."""
         ...
 
@@ -140,6 +145,14 @@ class ChatStore(Protocol):
 
     def action(self, token: str) -> Action | None:
         """The action of a token, or None if unknown (or expired)."""
+        ...
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        ...
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one (none once its article or the chat is deleted)."""
         ...
 
     def close(self) -> None:

@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+from ..conversation import Turn
 from ..errors import SettingsError
 from ..types import text_checksum
 from .base import Action, ActionKind, ChatSummary, StoredArticle
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ACTION_DAYS = 7  # a button older than this no longer works (its row is pruned)
 TOKEN_BYTES = 9  # 12 URL-safe characters
 
@@ -55,7 +56,23 @@ _MIGRATIONS: tuple[str, ...] = (
         created REAL NOT NULL
     );
     """,
+    # 2: each chat's latest question, for follow-ups (conversation.py)
+    """
+    CREATE TABLE turns (
+        chat_id        INTEGER PRIMARY KEY REFERENCES chats(chat_id) ON DELETE CASCADE,
+        question       TEXT NOT NULL,
+        topic          TEXT NOT NULL,
+        asked          REAL NOT NULL,
+        focus          TEXT NOT NULL,
+        article_id     TEXT NOT NULL,
+        passage_start  INTEGER NOT NULL,
+        passage_end    INTEGER NOT NULL,
+        sentence_start INTEGER NOT NULL,
+        sentence_end   INTEGER NOT NULL
+    );
+    """,
 )
+_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
 
 
@@ -169,6 +186,7 @@ class SQLiteChatStore:
             ("DELETE FROM articles WHERE owner = ? AND number = ?", (owner, number)),
             ("DELETE FROM actions WHERE chat_id = ? AND target = ?", (owner, target)),
             ("UPDATE chats SET focus = NULL WHERE chat_id = ? AND focus = ?", (owner, target)),
+            ("DELETE FROM turns WHERE chat_id = ? AND (article_id = ? OR focus = ?)", (owner, target, target)),
             checkpoint=True,
         )
         return found
@@ -246,6 +264,46 @@ class SQLiteChatStore:
             return None
         token, chat_id, kind, target, payload, created = rows[0]
         return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created))
+
+    # --- turns ------------------------------------------------------------------------------
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        values = (
+            turn.chat_id,
+            turn.question,
+            turn.topic,
+            turn.asked,
+            turn.focus,
+            turn.article_id,
+            turn.start,
+            turn.end,
+            turn.sentence_start,
+            turn.sentence_end,
+        )
+        self._write(
+            (_ENSURE_CHAT, (turn.chat_id, turn.asked)),
+            (f"INSERT OR REPLACE INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
+        )
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one."""
+        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = ?", chat_id)
+        if not rows:
+            return None
+        chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = rows[0]
+        return Turn(
+            int(chat),
+            str(question),
+            str(topic),
+            float(asked),
+            str(focus),
+            str(article_id),
+            int(start),
+            int(end),
+            int(sentence_start),
+            int(sentence_end),
+        )
 
     def close(self) -> None:
         """Close the connection."""
