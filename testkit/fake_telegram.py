@@ -12,7 +12,9 @@ A user sending a file (`send_document`) stores its bytes for getFile and the dow
 user pressing a button (`press_button`) sends the bot's message that carries it; a group's
 administrators are whoever `set_admins` names.
 A load (the benchmarks) sends many chats' questions in one batch (`send_texts`) and reads each
-chat's replies (`messages_by_chat`).
+chat's replies (`messages_by_chat`). A user typing `@bot question` sends an inline query
+(`send_inline_query`); the bot's answerInlineQuery is checked as Telegram checks it
+(inline_results.py) and kept (`wait_for_inline_answer`).
 
 The HTML parsing lives in telegram_html.py, the JSON objects and records in telegram_objects.py
 and the HTTP plumbing in bot_api_http.py; the names tests use from them (`Sent`, `Call`,
@@ -33,6 +35,7 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 from .bot_api_http import handler_for
+from .inline_results import InlineAnswer, InlineAnswerError, check_inline_answer, inline_query_json
 from .telegram_html import ParseError, parse_html, user_entities, utf16_length
 from .telegram_objects import Call, Sent, chat_json, check_keyboard, member_json, user_json
 
@@ -42,6 +45,7 @@ __all__ = [
     "MESSAGE_LIMIT",
     "Call",
     "FakeTelegram",
+    "InlineAnswer",
     "ParseError",
     "Sent",
     "WaitTimeoutError",
@@ -79,6 +83,8 @@ class _State:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id -> (file_path, bytes)
     downloads: list[str] = field(default_factory=list)  # file paths the bot downloaded
     admins: dict[int, tuple[int, ...]] = field(default_factory=dict)  # chat -> (creator, administrators...)
+    inline_pending: set[str] = field(default_factory=set)  # inline query ids not answered yet
+    inline_answers: dict[str, InlineAnswer] = field(default_factory=dict)
     stopping: bool = False
 
 
@@ -97,7 +103,7 @@ class FakeTelegram:
             "username": username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,  # after /setinline in @BotFather
         }
         self._state = _State()
         self._changed = threading.Condition()
@@ -230,6 +236,22 @@ class FakeTelegram:
             }
         )
         return query_id
+
+    def send_inline_query(self, user_id: int, query: str, *, chat_type: str = "private") -> str:
+        """A user types `@bot query` in a chat of `chat_type`; returns the inline query id."""
+        query_id = f"iq{next(self._update_ids)}"
+        with self._changed:
+            self._state.inline_pending.add(query_id)
+        self._push({"inline_query": inline_query_json(query_id, user_id, query, chat_type)})
+        return query_id
+
+    def wait_for_inline_answer(self, query_id: str, timeout: float = 30.0) -> InlineAnswer:
+        """The bot's (accepted) answer to an inline query, once it came."""
+        self.wait_until(
+            lambda: query_id in self._state.inline_answers, timeout, f"an answer to inline query {query_id}"
+        )
+        with self._changed:
+            return self._state.inline_answers[query_id]
 
     def set_admins(self, chat_id: int, creator: int, *administrators: int) -> None:
         """Make `creator` the group's creator and the others its administrators; anyone else is a member."""
@@ -411,6 +433,18 @@ class FakeTelegram:
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         if not params.get("callback_query_id"):
             raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        return True
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("inline_query_id", ""))
+        with self._changed:
+            try:
+                answer = check_inline_answer(params, known=query_id in self._state.inline_pending)
+            except InlineAnswerError as exc:
+                raise _ApiError(exc.status, exc.description) from exc
+            self._state.inline_pending.discard(query_id)  # a query is answered once
+            self._state.inline_answers[query_id] = answer
+            self._changed.notify_all()
         return True
 
     def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
