@@ -190,7 +190,7 @@ def main() -> int:
     except SanadError as exc:
         print(exc, file=sys.stderr)
         return 2
-    configure_logging(secrets=[bot_settings.token])
+    configure_logging(secrets=[bot_settings.token, *core_settings.secrets()])
     prepare_process()
     fetch_policy = core_settings.fetch_policy()
     open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)

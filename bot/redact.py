@@ -1,10 +1,14 @@
-"""Logging set-up that keeps the bot token out of every log line and traceback."""
+"""Logging set-up that keeps the bot token and the database password out of every log line
+and traceback: the given secrets are replaced wherever they appear, and so is the password of
+any URL (`scheme://user:PASSWORD@host`) or `password=...` entry, whatever logged it."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Iterable
+
+from embeddings import hide_passwords
 
 REDACTED = "<redacted>"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -20,10 +24,10 @@ class RedactFilter(logging.Filter):
         self._secrets = tuple(secret for secret in secrets if secret)
 
     def redact(self, text: str) -> str:
-        """`text` with every secret replaced by a placeholder."""
+        """`text` with every secret, and every password in a URL or conninfo, replaced."""
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return hide_passwords(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""

@@ -34,8 +34,17 @@ from .library import Library
 from .model import Encoder
 from .pasted import looks_like_article
 from .process import prepare_process
-from .settings import Settings, read_environment
-from .store import Action, ActionKind, ChatStore, ChatSummary, SQLiteChatStore, StoredArticle
+from .settings import Settings, hide_passwords, read_environment
+from .store import (
+    Action,
+    ActionKind,
+    ChatStore,
+    ChatSummary,
+    PostgresChatStore,
+    SQLiteChatStore,
+    StoredArticle,
+    open_chat_store,
+)
 from .store.base import own_article_id, own_article_number
 from .text_fragment import find_fragment_matches, text_fragment_url
 from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
@@ -75,6 +84,7 @@ __all__ = [
     "LimitKind",
     "ModelError",
     "Passage",
+    "PostgresChatStore",
     "QuestionError",
     "Quote",
     "RetrievalConfig",
@@ -90,8 +100,10 @@ __all__ = [
     "extract_article",
     "fetch_url_async",
     "find_fragment_matches",
+    "hide_passwords",
     "looks_like_article",
     "new_async_client",
+    "open_chat_store",
     "own_article_id",
     "own_article_number",
     "prepare_process",

@@ -39,7 +39,7 @@ from .indexed_library import IndexedLibrary
 from .library import is_url
 from .settings import Settings
 from .store.base import ChatStore, StoredArticle, own_article_id, own_article_number
-from .store.sqlite import SQLiteChatStore
+from .store.choose import open_chat_store
 from .types import Answer, Article, text_checksum
 
 HOUR = 3600.0
@@ -101,9 +101,10 @@ class ChatCollections:
 
     @classmethod
     def open(cls, settings: Settings, library: IndexedLibrary) -> ChatCollections:
-        """The chats of `settings.database` and `settings.chats_dir`, beside `library`."""
+        """The chats of the settings' store (PostgreSQL at `database_url` when set, else the
+        SQLite file `database`) with their indexes in `chats_dir`, beside `library`."""
         limits = ChatLimits(settings.articles_per_chat, settings.adds_per_hour)
-        store = SQLiteChatStore(settings.database)
+        store = open_chat_store(settings)
         return cls(
             store,
             library,

@@ -1,7 +1,8 @@
-"""Command line: `python -m embeddings add | list | remove | build | ask | eval | eval-followups | chats`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval | eval-followups | chats | db`.
 
 `list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
-per-chat collections in SANAD_DATABASE) instead of the shared library.
+per-chat collections: SANAD_DATABASE, or PostgreSQL when SANAD_DATABASE_URL is set) instead
+of the shared library. `db upgrade` and `db import` (db_commands.py) manage PostgreSQL.
 
 The CLI parses, calls the core, formats, and sets the exit code: 0 on success (adding an
 article already present included), 2 on a mistake the user can fix (one `error: ...` line
@@ -19,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import calibrate, evaluate_followups
+from . import calibrate, db_commands, evaluate_followups
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .calibration import load_calibration
 from .chats import ChatCollections
@@ -35,7 +36,7 @@ from .library import Library
 from .model import load_encoder
 from .process import prepare_process
 from .settings import Settings, parse_positive_int, read_environment
-from .store import SQLiteChatStore, StoredArticle
+from .store import ChatStore, StoredArticle, open_chat_store
 from .types import Answer, Article, Quote
 
 CHATS_HINT = "see the chats with: python -m embeddings chats"
@@ -153,11 +154,12 @@ def _article_json(article: Article) -> dict[str, str]:
     }
 
 
-def _open_store(settings: Settings) -> SQLiteChatStore:
-    """The chats' store; an error (not a new empty file) when there is none yet."""
-    if not settings.database.is_file():
+def _open_store(settings: Settings) -> ChatStore:
+    """The chats' store (PostgreSQL when SANAD_DATABASE_URL is set); an error, not a new
+    empty file, when the SQLite one does not exist yet."""
+    if settings.database_url is None and not settings.database.is_file():
         raise ArticleError(f"no chats' database at {settings.database} yet; set SANAD_DATABASE, or run the bot first")
-    return SQLiteChatStore(settings.database)
+    return open_chat_store(settings)
 
 
 def _chat_article_json(stored: StoredArticle) -> dict[str, object]:
@@ -411,6 +413,7 @@ def parser() -> argparse.ArgumentParser:
     split.set_defaults(run=cmd_library_split)
     calibrate.register(sub)
     evaluate_followups.register(sub)
+    db_commands.register(sub)
     return top
 
 

@@ -7,15 +7,21 @@ Values come from the process environment, then from `.env` in the working direct
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from .errors import SettingsError
 from .fetch import FetchPolicy
 
 DEFAULT_MODEL = "default"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HIDDEN = "***"
+DATABASE_URL_EXAMPLE = "postgresql://sanad:PASSWORD@localhost:5432/sanad"
+_URL_PASSWORD = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/@\s:]*:)[^@\s]*(?=@)", re.IGNORECASE)
+_KEY_PASSWORD = re.compile(r"(?P<keep>\bpassword\s*=\s*)('[^']*'|[^\s&']+)", re.IGNORECASE)
 
 
 def read_environment(dotenv: Path | None = None) -> dict[str, str]:
@@ -96,6 +102,44 @@ def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+def hide_passwords(text: str) -> str:
+    """`text` with the password of every URL (`scheme://user:PASSWORD@host`) and every
+    `password=...` (query parameter or conninfo entry) replaced by ***, for messages and logs."""
+    text = _URL_PASSWORD.sub(lambda m: m["keep"] + HIDDEN, text)
+    return _KEY_PASSWORD.sub(lambda m: m["keep"] + HIDDEN, text)
+
+
+def database_url_secrets(url: str | None) -> tuple[str, ...]:
+    """The password in a database URL, as written and percent-decoded (for log redaction)."""
+    if not url:
+        return ()
+    parts = urlsplit(url)
+    found = [parts.password or ""]
+    found += [m[2].strip("'") for m in _KEY_PASSWORD.finditer(parts.query)]
+    return tuple(dict.fromkeys(s for raw in found for s in (raw, unquote(raw)) if s))
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    """SANAD_DATABASE_URL, checked to be a PostgreSQL URL that libpq can parse (None: unset)."""
+    raw = env.get("SANAD_DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    fix = f"set it to e.g. {DATABASE_URL_EXAMPLE} in .env, or remove it to keep the embedded SQLite store"
+    shown = hide_passwords(raw)
+    if urlsplit(raw).scheme.lower() not in ("postgresql", "postgres"):
+        raise SettingsError(f"SANAD_DATABASE_URL={shown!r} is not a postgresql:// URL; {fix}")
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        urlsplit(raw).port  # noqa: B018 - raises ValueError for a port out of range
+        conninfo_to_dict(raw)
+    except (ValueError, ProgrammingError) as exc:
+        reason = hide_passwords(str(exc).strip())
+        raise SettingsError(f"SANAD_DATABASE_URL={shown!r} cannot be read ({reason}); {fix}") from None
+    return raw
+
+
 def _default_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "sanad" / "models"
@@ -120,6 +164,11 @@ class Settings:
     loaded_chats: int = 32  # chat indexes kept in memory (least recently used dropped first)
     max_article_bytes: int = 5_000_000  # a page or file bigger than this is refused
     follow_up_seconds: int = 600  # a follow-up question leans on the chat's previous one this long (0: never)
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of `database`; holds a password
+
+    def secrets(self) -> tuple[str, ...]:
+        """What must never reach a log line: the database password, if any."""
+        return database_url_secrets(self.database_url)
 
     def fetch_policy(self) -> FetchPolicy:
         """How pages are fetched with these settings (private addresses, the size cap)."""
@@ -144,4 +193,5 @@ class Settings:
             loaded_chats=_positive_int(env, "SANAD_LOADED_CHATS", cls.loaded_chats),
             max_article_bytes=_positive_int(env, "SANAD_MAX_ARTICLE_BYTES", cls.max_article_bytes),
             follow_up_seconds=_seconds(env, "SANAD_FOLLOW_UP_SECONDS", cls.follow_up_seconds),
+            database_url=_database_url(env),
         )

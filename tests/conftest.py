@@ -3,7 +3,8 @@
 The real encoder and the real engine over the shipped article are built once per session and
 only when a test asks for them; the fake encoder keeps the index and engine mechanics fast.
 No test writes into the project's data/: SANAD_INDEX_DIR, SANAD_DATABASE and SANAD_CHATS_DIR
-point at a temporary folder.
+point at a temporary folder, and SANAD_DATABASE_URL is unset. Tests of PostgreSQL mode ask for
+`postgres_url`: a fresh database of the one server the run starts (tests/postgres_server.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from fake_encoder import FakeEncoder
+from postgres_server import PostgresServer, postgres_or_skip
 
 from embeddings import Engine, IndexedLibrary, Settings, prepare_process
 from embeddings.model import SentenceTransformerEncoder, load_encoder
@@ -40,7 +42,23 @@ def _index_dir_outside_project(tmp_path_factory: pytest.TempPathFactory) -> Iter
         mp.setenv("SANAD_INDEX_DIR", str(base / "index"))
         mp.setenv("SANAD_DATABASE", str(base / "sanad.db"))
         mp.setenv("SANAD_CHATS_DIR", str(base / "chats"))
+        mp.delenv("SANAD_DATABASE_URL", raising=False)  # the embedded store unless a test says otherwise
         yield base / "index"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run (started on first use, stopped at the end)."""
+    server = postgres_or_skip()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new, empty database of the session's server, dropped after the test."""
+    with postgres_server.database() as url:
+        yield url
 
 
 @pytest.fixture

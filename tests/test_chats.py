@@ -227,3 +227,23 @@ def test_an_article_removed_by_another_process_is_no_longer_answered(
     assert quoted_ids(bot_side, A, "حديقة النخيل نخلة") <= {"chat/2", *(a.id for a in library.articles)}
     cli_side.forget(A, 2)
     assert "chat/2" not in quoted_ids(bot_side, A, "النادي مدرب") and bot_side.loaded_chats() == ()
+
+
+def test_with_postgresql_another_replica_answers_the_chat_from_the_rows(
+    library: IndexedLibrary, tmp_path: Path, postgres_url: str
+) -> None:
+    def replica(name: str) -> ChatCollections:
+        settings = Settings(database=tmp_path / "unused.db", database_url=postgres_url, chats_dir=tmp_path / name)
+        return ChatCollections.open(settings, library)
+
+    first, second = replica("a"), replica("b")  # one database, an index folder each
+    try:
+        first.add(A, USER, ALPHA, "حديقة النخيل", "https://example.com/palms")
+        assert "chat/1" in quoted_ids(second, A, "حديقة النخيل نخلة")  # its own index, built from the rows
+        assert second.focus(A) is not None and "chat/1" not in quoted_ids(second, B, "حديقة النخيل نخلة")
+        first.forget(A, 1)
+        assert "chat/1" not in quoted_ids(second, A, "حديقة النخيل نخلة")
+        assert not (tmp_path / "unused.db").exists()
+    finally:
+        first.close()
+        second.close()

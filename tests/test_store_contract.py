@@ -1,6 +1,7 @@
-"""The contract every `ChatStore` keeps, parametrised over the implementations (today SQLite).
+"""The contract every `ChatStore` keeps, parametrised over the implementations: the embedded
+SQLite file and PostgreSQL (a fresh database of the run's one pgserver, see conftest.py).
 
-A later PostgreSQL store adds itself to `STORES` and must pass the same tests.
+A new implementation adds itself to `make_store` and must pass the same tests.
 """
 
 from __future__ import annotations
@@ -13,23 +14,25 @@ import pytest
 
 from embeddings.conversation import Turn
 from embeddings.errors import SettingsError
-from embeddings.store import SCHEMA_VERSION, ChatStore, SQLiteChatStore
+from embeddings.store import SCHEMA_VERSION, ChatStore, PostgresChatStore, SQLiteChatStore
 from embeddings.store.sqlite import _MIGRATIONS
 from embeddings.types import text_checksum
 
 A, B = 1001, -1002003004  # a private chat and a group
 
-StoreFactory = Callable[[Path], ChatStore]
-STORES: dict[str, StoreFactory] = {"sqlite": lambda folder: SQLiteChatStore(folder / "sanad.db")}
 
-
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture(params=["sqlite", "postgres"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], ChatStore]]:
-    """Open the store of a temporary folder (call again: the same data, reopened, as after a restart)."""
+    """Open a new store (call again: the same data, reopened, as after a restart)."""
     opened: list[ChatStore] = []
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        factory: Callable[[], ChatStore] = lambda: PostgresChatStore(url)  # noqa: E731
+    else:
+        factory = lambda: SQLiteChatStore(tmp_path / "sanad.db")  # noqa: E731
 
     def make() -> ChatStore:
-        opened.append(STORES[request.param](tmp_path))
+        opened.append(factory())
         return opened[-1]
 
     yield make

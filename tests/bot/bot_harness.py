@@ -15,7 +15,7 @@ from telegram.ext import Application
 from bot.app import build_application, run_polling
 from bot.redact import quiet_http_libraries
 from bot.settings import BotSettings
-from embeddings import ChatCollections, ChatLimits, IndexedLibrary, SQLiteChatStore
+from embeddings import ChatCollections, ChatLimits, ChatStore, IndexedLibrary, PostgresChatStore, SQLiteChatStore
 from embeddings.fetch import FetchPolicy
 from testkit.fake_telegram import FakeTelegram
 
@@ -88,11 +88,14 @@ class BotThread:
             raise self.error
 
 
-def open_chats(folder: Path, limits: ChatLimits | None = None) -> Callable[[IndexedLibrary], ChatCollections]:
-    """What build_application calls to open the chats' collections: a store and index folders in `folder`."""
+def open_chats(
+    folder: Path, limits: ChatLimits | None = None, database_url: str | None = None
+) -> Callable[[IndexedLibrary], ChatCollections]:
+    """What build_application calls to open the chats' collections: a store and index folders
+    in `folder` (the store in PostgreSQL at `database_url` when given)."""
 
     def open_them(library: IndexedLibrary) -> ChatCollections:
-        store = SQLiteChatStore(folder / "sanad.db")
+        store: ChatStore = PostgresChatStore(database_url) if database_url else SQLiteChatStore(folder / "sanad.db")
         return ChatCollections(store, library, folder / "chats", limits=limits or ChatLimits())
 
     return open_them
@@ -106,9 +109,11 @@ def start_bot(
     admins: frozenset[int] = frozenset(),
     policy: FetchPolicy | None = None,
     limits: ChatLimits | None = None,
+    database_url: str | None = None,
 ) -> BotThread:
-    """Run the bot against `fake`, answering from `library` and the chats' store in `folder`."""
+    """Run the bot against `fake`, answering from `library` and the chats' store in `folder`
+    (or in PostgreSQL at `database_url`)."""
     quiet_http_libraries()
     settings = BotSettings(token=fake.token, api_base_url=fake.url, admin_user_ids=admins)
-    application = build_application(settings, lambda: library, open_chats(folder, limits), policy)
+    application = build_application(settings, lambda: library, open_chats(folder, limits, database_url), policy)
     return BotThread(application, fake).start()

@@ -19,7 +19,7 @@ from bot_harness import PROJECT_ROOT, BotThread, is_rtl, read_dev_questions, sta
 from bot import messages
 from bot.render import to_plain
 from bot.views import render_limit
-from embeddings import ChatLimits, IndexedLibrary, LimitError
+from embeddings import ChatLimits, IndexedLibrary, LimitError, PostgresChatStore
 from embeddings.fetch import FetchPolicy
 from testkit.fake_telegram import BOT_USERNAME, FakeTelegram, Sent
 from tests.fetch_server import TITLE, FetchTestServer, serve
@@ -51,14 +51,18 @@ def chat_ids() -> Iterator[int]:
 class Bot:
     """A running bot with its own fake Bot API and store folder."""
 
-    def __init__(self, library: IndexedLibrary, folder: Path, limits: ChatLimits | None = None) -> None:
-        self.library, self.folder, self.limits = library, folder, limits
+    def __init__(
+        self, library: IndexedLibrary, folder: Path, limits: ChatLimits | None = None, database_url: str | None = None
+    ) -> None:
+        self.library, self.folder, self.limits, self.database_url = library, folder, limits, database_url
         self.fake = FakeTelegram(f"{next(_tokens)}001:chats-bot_token_for_the_fake_server").start()
         self.thread = self._start()
 
     def _start(self) -> BotThread:
         policy = FetchPolicy(allow_private=True)
-        return start_bot(self.fake, self.library, self.folder, policy=policy, limits=self.limits)
+        return start_bot(
+            self.fake, self.library, self.folder, policy=policy, limits=self.limits, database_url=self.database_url
+        )
 
     def restart(self) -> None:
         """Stop the application and build a new one on the same store and folders."""
@@ -339,6 +343,28 @@ def test_after_a_restart_the_chat_still_has_its_article_and_focus(
         assert messages.FOCUS_MARK in plain(restarting.say(7, "/sources"))
     finally:
         restarting.stop()
+
+
+def test_with_postgresql_the_chat_keeps_its_article_focus_and_buttons_across_a_restart(
+    library: IndexedLibrary, pages: FetchTestServer, tmp_path: Path, postgres_url: str
+) -> None:
+    restarting = Bot(library, tmp_path, database_url=postgres_url)
+    try:
+        add_page(restarting, 7, pages)
+        listing = restarting.say(7, "/sources")
+        restarting.restart()
+        answer = restarting.say(7, WATER_QUESTION)
+        assert answer[0].plain.startswith(f"من المقال: {TITLE}") and WATER_ANSWER in plain(answer)
+        message, forget = button(listing, messages.FORGET_BUTTON.format(title="")[:5])
+        before = len(restarting.fake.messages_to(7))
+        restarting.press(7, forget, message)  # a button shown before the restart still works
+        [done] = restarting.fake.wait_for_messages(7, before + 1)[before:]
+        assert done.plain.startswith("حذفت المقال: ") and not (tmp_path / "sanad.db").exists()
+    finally:
+        restarting.stop()
+    store = PostgresChatStore(postgres_url)
+    assert store.articles(7) == [] and store.focus(7) is None
+    store.close()
 
 
 def test_a_focus_with_only_a_closest_passage_says_so_and_offers_everything(

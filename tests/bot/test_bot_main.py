@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bot_harness import ARTICLES_DIR, PROJECT_ROOT, read_dev_questions
 
-from embeddings import Settings
+from embeddings import IndexedLibrary, Settings
 from testkit.fake_telegram import FakeTelegram
 
 PROCESS_TOKEN = "555000111:process-token_never_printed_anywhere_42"
@@ -108,3 +108,21 @@ def test_bot_process_builds_the_index_answers_and_never_prints_the_token(
     assert "<redacted>" in stderr  # the filter did meet the token, and hid it
     assert "Rebuilding the index" in stderr and stderr.index("Rebuilding the index") < stderr.index("Ready")
     assert MINISTER.must in "".join(sent.plain for sent in replies)
+
+
+def test_an_unreachable_database_exits_1_naming_the_setting_never_the_password(
+    tmp_path: Path, engine_settings: Settings, library: IndexedLibrary
+) -> None:
+    password = "db-password_never_printed_7"
+    env = bot_env(
+        TELEGRAM_BOT_TOKEN=PROCESS_TOKEN,
+        SANAD_ARTICLES_DIR=str(ARTICLES_DIR),
+        SANAD_INDEX_DIR=str(engine_settings.index_dir),  # built by `library`: the bot only loads it
+        SANAD_MODEL_CACHE=str(engine_settings.model_cache),
+        SANAD_DATABASE_URL=f"postgresql://sanad:{password}@/sanad?host={tmp_path}",  # nothing listens there
+    )
+    with FakeTelegram(PROCESS_TOKEN) as fake:
+        result = run_bot(tmp_path, {**env, "TELEGRAM_API_BASE_URL": fake.url}, timeout=180)
+    assert result.returncode == 1, result.stderr
+    assert "cannot connect to PostgreSQL" in result.stderr and "SANAD_DATABASE_URL" in result.stderr
+    assert password not in result.stdout + result.stderr and "sanad:***@" in result.stderr

@@ -1,0 +1,377 @@
+"""The chats' store in PostgreSQL: psycopg 3, a connection pool, versioned migrations.
+
+Several processes (bot replicas, the CLI) may share one database. Every method is one
+transaction on a connection of the pool. A chat's next number is taken with `UPDATE chats
+... RETURNING` on the chat's row, which PostgreSQL keeps locked until the transaction ends:
+two adds for one owner, from any two processes, never get the same number (and the
+(owner, number) key would refuse a duplicate anyway).
+
+The schema's version is the highest row of `schema_version`; `MIGRATIONS[n]` takes the
+database from version n to n + 1. Opening a store applies the missing ones in one
+transaction under an advisory lock, so two replicas starting together do not race (the
+second waits, then finds nothing to do); a database newer than this code is refused.
+`python -m embeddings db upgrade` does the same without starting anything.
+
+Version 1 holds the same tables as the SQLite store, with the same columns (so that
+`db import` copies table by table): chats, articles, adds, actions; version 2 adds turns
+(each chat's latest question, for follow-ups), as the SQLite store's schema 2 does. The shared library's
+articles, passages and pgvector vectors, and the change sequence replicas follow, come in a
+later migration, with the code that reads them: their shape (vector dimension per model,
+what a change records) is decided there, and a migration is one more entry below.
+
+A deleted row's text is gone for every query at once, but PostgreSQL, unlike the SQLite
+store, does not overwrite it on disk: it stays in dead tuples until VACUUM reuses the space,
+and in the write-ahead log and any backup.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+from psycopg import Connection
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..conversation import Turn
+from ..errors import SettingsError
+from ..settings import hide_passwords
+from ..types import text_checksum
+from .base import Action, ActionKind, ChatSummary, StoredArticle
+
+SCHEMA_VERSION = 2
+ACTION_DAYS = 7  # a button older than this no longer works (its row is pruned)
+TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
+MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE chats (
+            chat_id     bigint PRIMARY KEY,
+            next_number integer NOT NULL DEFAULT 1,
+            focus       text,
+            last_active double precision NOT NULL
+        )""",
+        """
+        CREATE TABLE articles (
+            owner    bigint NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
+            number   integer NOT NULL,
+            title    text NOT NULL,
+            source   text NOT NULL,
+            text     text NOT NULL,
+            added    text NOT NULL,
+            checksum text NOT NULL,
+            PRIMARY KEY (owner, number)
+        )""",
+        "CREATE INDEX articles_by_checksum ON articles (owner, checksum)",
+        "CREATE TABLE adds (user_id bigint NOT NULL, at double precision NOT NULL)",
+        "CREATE INDEX adds_by_user ON adds (user_id, at)",
+        """
+        CREATE TABLE actions (
+            token   text PRIMARY KEY,
+            chat_id bigint NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
+            kind    text NOT NULL,
+            target  text NOT NULL,
+            payload text NOT NULL,
+            created double precision NOT NULL
+        )""",
+        "CREATE INDEX actions_by_created ON actions (created)",
+    ),
+    # 2: each chat's latest question, for follow-ups (conversation.py), as in the SQLite store
+    (
+        """
+        CREATE TABLE turns (
+            chat_id        bigint PRIMARY KEY REFERENCES chats (chat_id) ON DELETE CASCADE,
+            question       text NOT NULL,
+            topic          text NOT NULL,
+            asked          double precision NOT NULL,
+            focus          text NOT NULL,
+            article_id     text NOT NULL,
+            passage_start  integer NOT NULL,
+            passage_end    integer NOT NULL,
+            sentence_start integer NOT NULL,
+            sentence_end   integer NOT NULL
+        )""",
+    ),
+)
+_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
+_ARTICLE = "owner, number, title, source, text, added, checksum"
+_ENSURE_CHAT = "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) DO NOTHING"
+
+Conn = Connection[TupleRow]
+
+
+class PostgresChatStore:
+    """`ChatStore` in a PostgreSQL database (SANAD_DATABASE_URL), brought to the current
+    schema on open. Thread-safe; several processes may share the database."""
+
+    def __init__(self, url: str, *, max_connections: int = 4, connect_timeout: float = 10.0) -> None:
+        self.shown_url = hide_passwords(url)  # the URL as messages may show it
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_connections,
+            open=False,
+            name="sanad",
+            check=ConnectionPool.check_connection,  # a connection broken by a restart is replaced, not handed out
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise SettingsError(
+                f"cannot connect to PostgreSQL at {self.shown_url} within {connect_timeout:g} s; "
+                "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
+            ) from exc
+        try:
+            self.migrated_from = self._migrate()  # the schema version found on open
+        except BaseException:
+            self._pool.close()
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Conn]:
+        """A connection of the pool inside one transaction: committed when the block ends,
+        rolled back when it raises."""
+        with self._pool.connection() as conn, conn.transaction():
+            yield conn
+
+    def _migrate(self) -> int:
+        """Apply the missing migrations under the advisory lock; returns the version found."""
+        with self.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())"
+            )
+            found = int(_one(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
+            if found > SCHEMA_VERSION:
+                raise SettingsError(
+                    f"the database {self.shown_url} has schema version {found}, newer than this Sanad's "
+                    f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE_URL at another database"
+                )
+            for number in range(found, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number]:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number + 1,))
+            return found
+
+    def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with self.transaction() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    # --- articles --------------------------------------------------------------------------
+
+    def add_article(self, owner: int, title: str, source: str, text: str, added: str) -> StoredArticle:
+        """Store an article for `owner` under its next number."""
+        checksum = text_checksum(text)
+        with self.transaction() as conn:
+            conn.execute(_ENSURE_CHAT, (owner, time.time()))
+            # The row stays locked until commit: a concurrent add for this owner waits, then
+            # reads the number this one left.
+            number = int(
+                _one(
+                    conn,
+                    "UPDATE chats SET next_number = next_number + 1 WHERE chat_id = %s RETURNING next_number - 1",
+                    owner,
+                )
+            )
+            conn.execute(
+                f"INSERT INTO articles ({_ARTICLE}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (owner, number, title, source, text, added, checksum),
+            )
+        return StoredArticle(owner, number, title, source, text, added, checksum)
+
+    def articles(self, owner: int) -> list[StoredArticle]:
+        """The owner's articles, by number."""
+        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = %s ORDER BY number", owner)
+        return [_article(row) for row in rows]
+
+    def article(self, owner: int, number: int) -> StoredArticle | None:
+        """One of the owner's articles, or None (also when it is another owner's)."""
+        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = %s AND number = %s", owner, number)
+        return _article(rows[0]) if rows else None
+
+    def find_article(
+        self, owner: int, *, checksum: str | None = None, source: str | None = None
+    ) -> StoredArticle | None:
+        """The owner's article with this checksum or this exact source, if any."""
+        rows = self._rows(
+            f"SELECT {_ARTICLE} FROM articles WHERE owner = %s AND (checksum = %s OR source = %s) "
+            "ORDER BY number LIMIT 1",
+            owner,
+            checksum,
+            source,
+        )
+        return _article(rows[0]) if rows else None
+
+    def article_keys(self, owner: int) -> list[tuple[int, str]]:
+        """(number, checksum) of each of the owner's articles, by number (cheap: no texts)."""
+        rows = self._rows("SELECT number, checksum FROM articles WHERE owner = %s ORDER BY number", owner)
+        return [(int(number), str(checksum)) for number, checksum in rows]
+
+    def count_articles(self, owner: int) -> int:
+        """How many articles the owner has."""
+        return int(self._rows("SELECT count(*) FROM articles WHERE owner = %s", owner)[0][0])
+
+    def delete_article(self, owner: int, number: int) -> StoredArticle | None:
+        """Delete one of the owner's articles, its buttons, the focus on it and the turn about it;
+        returns it."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                f"DELETE FROM articles WHERE owner = %s AND number = %s RETURNING {_ARTICLE}", (owner, number)
+            ).fetchall()
+            if not rows:
+                return None
+            found = _article(rows[0])
+            target = found.article().id
+            conn.execute("DELETE FROM actions WHERE chat_id = %s AND target = %s", (owner, target))
+            conn.execute("UPDATE chats SET focus = NULL WHERE chat_id = %s AND focus = %s", (owner, target))
+            conn.execute(
+                "DELETE FROM turns WHERE chat_id = %s AND (article_id = %s OR focus = %s)", (owner, target, target)
+            )
+        return found
+
+    def delete_owner(self, owner: int) -> int:
+        """Delete everything of the owner; returns the number of articles deleted."""
+        with self.transaction() as conn:
+            count = conn.execute("DELETE FROM articles WHERE owner = %s", (owner,)).rowcount
+            conn.execute("DELETE FROM chats WHERE chat_id = %s", (owner,))  # cascades to its buttons and turn
+        return max(count, 0)
+
+    # --- focus, activity, counters ----------------------------------------------------------
+
+    def focus(self, chat_id: int) -> str | None:
+        """The collection id of the chat's focused article, if any."""
+        rows = self._rows("SELECT focus FROM chats WHERE chat_id = %s", chat_id)
+        return cast(str | None, rows[0][0]) if rows else None
+
+    def set_focus(self, chat_id: int, article_id: str | None) -> None:
+        """Focus the chat on an article (its collection id), or on none."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO chats (chat_id, last_active, focus) VALUES (%s, %s, %s) "
+                "ON CONFLICT (chat_id) DO UPDATE SET focus = excluded.focus",
+                (chat_id, time.time(), article_id),
+            )
+
+    def record_add(self, user_id: int, at: float) -> None:
+        """Count one article added by a user at `at`; counts older than a day are pruned."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM adds WHERE at < %s", (at - 86_400,))
+            conn.execute("INSERT INTO adds (user_id, at) VALUES (%s, %s)", (user_id, at))
+
+    def adds_since(self, user_id: int, since: float) -> int:
+        """How many articles the user added at or after `since`."""
+        return int(self._rows("SELECT count(*) FROM adds WHERE user_id = %s AND at >= %s", user_id, since)[0][0])
+
+    def touch(self, chat_id: int, at: float) -> None:
+        """Note activity in a chat."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) "
+                "DO UPDATE SET last_active = greatest(chats.last_active, excluded.last_active)",
+                (chat_id, at),
+            )
+
+    def chats(self) -> list[ChatSummary]:
+        """Every chat with articles or activity, by id."""
+        rows = self._rows(
+            "SELECT c.chat_id, count(a.number), c.last_active FROM chats c "
+            "LEFT JOIN articles a ON a.owner = c.chat_id GROUP BY c.chat_id ORDER BY c.chat_id"
+        )
+        return [ChatSummary(int(chat), int(count), float(last)) for chat, count, last in rows]
+
+    # --- buttons -----------------------------------------------------------------------------
+
+    def put_action(self, chat_id: int, kind: ActionKind, target: str, payload: str = "") -> str:
+        """Remember what a button shown in `chat_id` does; returns its random token."""
+        token, now = secrets.token_urlsafe(TOKEN_BYTES), time.time()
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM actions WHERE created < %s", (now - ACTION_DAYS * 86_400,))
+            conn.execute(_ENSURE_CHAT, (chat_id, now))
+            conn.execute(
+                "INSERT INTO actions (token, chat_id, kind, target, payload, created) VALUES (%s, %s, %s, %s, %s, %s)",
+                (token, chat_id, kind, target, payload, now),
+            )
+        return token
+
+    def action(self, token: str) -> Action | None:
+        """The action of a token, or None if unknown (or expired)."""
+        since = time.time() - ACTION_DAYS * 86_400
+        rows = self._rows(
+            "SELECT token, chat_id, kind, target, payload, created FROM actions WHERE token = %s AND created >= %s",
+            token,
+            since,
+        )
+        if not rows:
+            return None
+        token, chat_id, kind, target, payload, created = rows[0]
+        return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created))
+
+    # --- turns ------------------------------------------------------------------------------
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        values = (
+            turn.chat_id,
+            turn.question,
+            turn.topic,
+            turn.asked,
+            turn.focus,
+            turn.article_id,
+            turn.start,
+            turn.end,
+            turn.sentence_start,
+            turn.sentence_end,
+        )
+        replaced = ", ".join(f"{c} = excluded.{c}" for c in _TURN.split(", ")[1:])
+        with self.transaction() as conn:
+            conn.execute(_ENSURE_CHAT, (turn.chat_id, turn.asked))
+            conn.execute(
+                f"INSERT INTO turns ({_TURN}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT (chat_id) DO UPDATE SET {replaced}",
+                values,
+            )
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one."""
+        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = %s", chat_id)
+        return _turn(rows[0]) if rows else None
+
+    def close(self) -> None:
+        """Close the pool and its connections."""
+        self._pool.close()
+
+
+def _one(conn: Conn, sql: str, *params: Any) -> Any:
+    """The single value a statement returns."""
+    row = conn.execute(sql, params).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from: {sql}")  # a bug: each caller's statement returns one row
+    return row[0]
+
+
+def _turn(row: tuple[Any, ...]) -> Turn:
+    chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = row
+    return Turn(
+        int(chat),
+        str(question),
+        str(topic),
+        float(asked),
+        str(focus),
+        str(article_id),
+        int(start),
+        int(end),
+        int(sentence_start),
+        int(sentence_end),
+    )
+
+
+def _article(row: tuple[Any, ...]) -> StoredArticle:
+    owner, number, title, source, text, added, checksum = row
+    return StoredArticle(int(owner), int(number), str(title), str(source), str(text), str(added), str(checksum))

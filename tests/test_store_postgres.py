@@ -1,0 +1,161 @@
+"""What only the PostgreSQL store does: replicas sharing one database (concurrent adds, two
+processes migrating at once), the versioned schema, connection errors that keep the password
+to themselves, and SANAD_DATABASE_URL. The behaviour both stores share is in
+test_store_contract.py."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import psycopg
+import pytest
+from postgres_server import PostgresServer, postgres_or_skip
+
+from embeddings import Settings, SettingsError, hide_passwords
+from embeddings.settings import database_url_secrets
+from embeddings.store import PostgresChatStore, SQLiteChatStore, open_chat_store
+from embeddings.store.postgres import MIGRATIONS, SCHEMA_VERSION
+
+OWNER = -1001234567890  # a group: chat ids beyond 32 bits
+T = TypeVar("T")
+
+
+def _together(count: int, work: Callable[[int], T]) -> list[T]:
+    """Run `work(i)` in `count` threads released at the same moment; their results."""
+    start = threading.Barrier(count)
+
+    def run(i: int) -> T:
+        start.wait()
+        return work(i)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_two_replicas_adding_for_one_owner_never_get_the_same_number(postgres_url: str) -> None:
+    replicas = [PostgresChatStore(postgres_url), PostgresChatStore(postgres_url)]  # two pools: other connections
+    try:
+
+        def add_many(i: int) -> list[int]:
+            store = replicas[i % 2]
+            return [store.add_article(OWNER, "t", "s", f"text {i}-{n}", "2026-01-01").number for n in range(25)]
+
+        numbers = [n for batch in _together(4, add_many) for n in batch]
+        assert sorted(numbers) == list(range(1, 101))
+        assert [a.number for a in replicas[0].articles(OWNER)] == list(range(1, 101))
+        assert replicas[1].add_article(OWNER, "t", "s", "one more", "2026-01-01").number == 101
+    finally:
+        for store in replicas:
+            store.close()
+
+
+def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
+    stores = _together(4, lambda _: PostgresChatStore(postgres_url))
+    try:
+        assert sorted(s.migrated_from for s in stores) == [0, SCHEMA_VERSION, SCHEMA_VERSION, SCHEMA_VERSION]
+        with psycopg.connect(postgres_url) as conn:
+            rows = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        assert [v for (v,) in rows] == list(range(1, SCHEMA_VERSION + 1)) == list(range(1, len(MIGRATIONS) + 1))
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_newer_schema_is_refused(postgres_url: str) -> None:
+    PostgresChatStore(postgres_url).close()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+    with pytest.raises(SettingsError, match=r"newer than this Sanad.*SANAD_DATABASE_URL"):
+        PostgresChatStore(postgres_url)
+
+
+def test_an_unreachable_server_names_the_setting_and_hides_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://sanad:hunter2-secret@/sanad?host={tmp_path}"  # no server listens there
+    with pytest.raises(SettingsError) as caught:
+        PostgresChatStore(url, connect_timeout=1)
+    message = str(caught.value)
+    assert "SANAD_DATABASE_URL" in message and "sanad:***@" in message and "hunter2" not in message
+
+
+def test_the_settings_choose_postgresql_only_when_the_url_is_set(postgres_url: str, tmp_path: Path) -> None:
+    chosen = open_chat_store(Settings(database=tmp_path / "x.db", database_url=postgres_url))
+    embedded = open_chat_store(Settings(database=tmp_path / "x.db"))
+    try:
+        assert isinstance(chosen, PostgresChatStore) and isinstance(embedded, SQLiteChatStore)
+        chosen.add_article(5, "t", "s", "in postgres", "2026-01-01")
+        assert embedded.articles(5) == [] and [a.text for a in chosen.articles(5)] == ["in postgres"]
+    finally:
+        chosen.close()
+        embedded.close()
+
+
+def _no_server() -> PostgresServer:
+    raise OSError("initdb: cannot run here")
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_without_a_server_the_tests_skip_saying_why_except_in_ci_where_they_fail(
+    ci: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(outcome, match=r"pgserver could not start PostgreSQL \(OSError: initdb: cannot run here\)"):
+        postgres_or_skip(_no_server)
+
+
+# --- SANAD_DATABASE_URL ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://sanad:pw@db.internal:5432/sanad",
+        "postgres://sanad@localhost/sanad?sslmode=require",
+        "postgresql://postgres:@/sanad?host=/run/postgresql",
+    ],
+)
+def test_a_postgresql_url_is_accepted_as_it_is(url: str) -> None:
+    assert Settings.from_env({"SANAD_DATABASE_URL": f"  {url} "}).database_url == url
+    assert Settings.from_env({"SANAD_DATABASE_URL": ""}).database_url is None
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("mysql://sanad:topsecret9@db/sanad", "is not a postgresql:// URL"),
+        ("sanad.db", "is not a postgresql:// URL"),
+        ("postgresql://sanad:topsecret9@db:99999/sanad", "cannot be read"),
+        ("postgresql://sanad:topsecret9@db/sanad?colour=blue", "cannot be read"),
+    ],
+)
+def test_a_wrong_url_names_the_setting_and_the_fix_never_the_password(url: str, problem: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"SANAD_DATABASE_URL": url})
+    message = str(caught.value)
+    assert message.startswith("SANAD_DATABASE_URL=") and problem in message and "topsecret9" not in message
+    assert "postgresql://sanad:PASSWORD@localhost:5432/sanad" in message and "SQLite" in message
+
+
+def test_the_password_is_a_secret_and_never_in_the_settings_repr() -> None:
+    settings = Settings.from_env({"SANAD_DATABASE_URL": "postgresql://sanad:p%40ss-word@db/sanad"})
+    assert "p%40ss" not in repr(settings) and set(settings.secrets()) == {"p%40ss-word", "p@ss-word"}
+    assert database_url_secrets("postgresql://db/sanad?password=s3cret") == ("s3cret",)
+    assert Settings().secrets() == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("postgresql://sanad:s3cret@db:5432/x", "postgresql://sanad:***@db:5432/x"),
+        ("failed: postgres://u:a/b@h/x (retry)", "failed: postgres://u:***@h/x (retry)"),
+        ("host=db password=s3cret dbname=x", "host=db password=*** dbname=x"),
+        ("postgresql://db/x?sslmode=require&password=s3cret", "postgresql://db/x?sslmode=require&password=***"),
+        ("postgresql://sanad@db/x and https://example.com/a", "postgresql://sanad@db/x and https://example.com/a"),
+    ],
+)
+def test_hide_passwords_hides_them_and_nothing_else(text: str, shown: str) -> None:
+    assert hide_passwords(text) == shown
