@@ -21,6 +21,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -36,7 +37,7 @@ from embeddings import (
     read_environment,
 )
 
-from . import adding, handlers, messages, sources
+from . import adding, handlers, inline, messages, sources
 from .context import BotData, SanadApplication, SanadContext
 from .redact import configure_logging
 from .settings import BotSettings
@@ -48,7 +49,8 @@ POLL_TIMEOUT_SECONDS = 30  # long-poll: Telegram holds getUpdates open until an 
 RATE_LIMIT_RETRIES = 3  # resend after a 429, waiting the retry_after Telegram asks for
 BOOTSTRAP_RETRIES = 3  # getMe / deleteWebhook attempts at start before giving up
 DEFAULT_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
-UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY)  # edits and the rest: not asked for, not needed
+# Edits and the rest: not asked for, not needed. Inline queries come once inline mode is on (/setinline).
+UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 
 LibraryOpener = Callable[[], IndexedLibrary]
 ChatsOpener = Callable[[IndexedLibrary], ChatCollections]
@@ -110,6 +112,7 @@ def _add_handlers(application: SanadApplication) -> None:
     application.add_handler(MessageHandler(new & not_written, handlers.explain_text_only))
     application.add_handler(CallbackQueryHandler(sources.press_button, pattern=f"^{ACTION_PREFIX}"))
     application.add_handler(CallbackQueryHandler(handlers.dismiss_callback))
+    application.add_handler(InlineQueryHandler(inline.answer_inline))  # the shared library only
     application.add_error_handler(handlers.report_error)
 
 

@@ -1,4 +1,5 @@
-"""Command line: `python -m embeddings add | list | remove | build | ask | eval | chats | db | feedback export`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval | eval-followups | chats | db |
+feedback export`.
 
 `list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
 per-chat collections: SANAD_DATABASE, or PostgreSQL when SANAD_DATABASE_URL is set) instead
@@ -20,7 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import calibrate, db_commands
+from . import calibrate, db_commands, evaluate_followups
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .calibration import load_calibration
 from .chats import ChatCollections
@@ -343,7 +344,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.chat is not None:
         chats = _open_chats(settings)
         try:
-            answer = chats.ask(args.chat, args.question, everything=True, touch=False).answer
+            answer = chats.ask(args.chat, args.question, everything=True, touch=False, converse=False).answer
         finally:
             chats.close()
     else:
@@ -451,6 +452,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(run=cmd_feedback_export)
     calibrate.register(sub)
+    evaluate_followups.register(sub)
     db_commands.register(sub)
     return top
 

@@ -16,7 +16,9 @@ Only the bot's own messages can be edited, in their chat; an edit that changes n
 refused with "message is not modified", as Telegram does. `current` gives a message as it
 is after its edits, `edits_to` every edit in a chat.
 A load (the benchmarks) sends many chats' questions in one batch (`send_texts`) and reads each
-chat's replies (`messages_by_chat`).
+chat's replies (`messages_by_chat`). A user typing `@bot question` sends an inline query
+(`send_inline_query`); the bot's answerInlineQuery is checked as Telegram checks it
+(inline_results.py) and kept (`wait_for_inline_answer`).
 
 The HTML parsing lives in telegram_html.py, the JSON objects and records in telegram_objects.py
 and the HTTP plumbing in bot_api_http.py; the names tests use from them (`Sent`, `Call`,
@@ -37,6 +39,7 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 from .bot_api_http import handler_for
+from .inline_results import InlineAnswer, InlineAnswerError, check_inline_answer, inline_query_json
 from .telegram_html import ParseError, parse_html, user_entities, utf16_length
 from .telegram_objects import Call, CallbackAnswer, Sent, chat_json, check_keyboard, member_json, user_json
 
@@ -47,6 +50,7 @@ __all__ = [
     "Call",
     "CallbackAnswer",
     "FakeTelegram",
+    "InlineAnswer",
     "ParseError",
     "Sent",
     "WaitTimeoutError",
@@ -92,6 +96,8 @@ class _State:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id -> (file_path, bytes)
     downloads: list[str] = field(default_factory=list)  # file paths the bot downloaded
     admins: dict[int, tuple[int, ...]] = field(default_factory=dict)  # chat -> (creator, administrators...)
+    inline_pending: set[str] = field(default_factory=set)  # inline query ids not answered yet
+    inline_answers: dict[str, InlineAnswer] = field(default_factory=dict)
     stopping: bool = False
 
 
@@ -110,7 +116,7 @@ class FakeTelegram:
             "username": username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,  # after /setinline in @BotFather
         }
         self._state = _State()
         self._changed = threading.Condition()
@@ -244,6 +250,22 @@ class FakeTelegram:
             }
         )
         return query_id
+
+    def send_inline_query(self, user_id: int, query: str, *, chat_type: str = "private") -> str:
+        """A user types `@bot query` in a chat of `chat_type`; returns the inline query id."""
+        query_id = f"iq{next(self._update_ids)}"
+        with self._changed:
+            self._state.inline_pending.add(query_id)
+        self._push({"inline_query": inline_query_json(query_id, user_id, query, chat_type)})
+        return query_id
+
+    def wait_for_inline_answer(self, query_id: str, timeout: float = 30.0) -> InlineAnswer:
+        """The bot's (accepted) answer to an inline query, once it came."""
+        self.wait_until(
+            lambda: query_id in self._state.inline_answers, timeout, f"an answer to inline query {query_id}"
+        )
+        with self._changed:
+            return self._state.inline_answers[query_id]
 
     def set_admins(self, chat_id: int, creator: int, *administrators: int) -> None:
         """Make `creator` the group's creator and the others its administrators; anyone else is a member."""
@@ -450,6 +472,18 @@ class FakeTelegram:
                 raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
             alert = str(params.get("show_alert", "")).lower() in ("true", "1")
             self._state.queries[query_id] = CallbackAnswer(query_id, text, alert, time.monotonic())
+            self._changed.notify_all()
+        return True
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("inline_query_id", ""))
+        with self._changed:
+            try:
+                answer = check_inline_answer(params, known=query_id in self._state.inline_pending)
+            except InlineAnswerError as exc:
+                raise _ApiError(exc.status, exc.description) from exc
+            self._state.inline_pending.discard(query_id)  # a query is answered once
+            self._state.inline_answers[query_id] = answer
             self._changed.notify_all()
         return True
 

@@ -5,6 +5,9 @@ numbered 1, 2, 3, ... in the order they were added, and a number is never given 
 the same owner, so a stale button or a typed `/forget 3` can never reach a newer article.
 Every method takes the owner: there is no way to read an article without saying whose.
 
+Turns are each chat's latest question and what its answer led with, so that a follow-up
+("ومتى حدث ذلك؟") can lean on it (conversation.py); a chat keeps only its latest one.
+
 Actions are what inline buttons point at: the button carries only a random token, and the
 store keeps, for that token, the chat it was shown in and what it does. Nothing a client
 sends is trusted: the pressing chat must be the token's chat.
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ..conversation import Turn
 from ..types import AnswerKind, Article
 
 # focus, forget, forget_all, search_all: /sources and the focus; more, context, vote_up,
@@ -172,14 +176,15 @@ class ChatStore(Protocol):
         ...
 
     def delete_article(self, owner: int, number: int) -> StoredArticle | None:
-        """Delete one of the owner's articles, its buttons, the focus on it and the feedback on
-        it; the kept answers' quotes of it forget its checksum (so no text matches them again);
+        """Delete one of the owner's articles, its buttons, the focus on it, the turn about it
+        and the feedback on it; the kept answers' quotes of it forget its checksum (so no text
+        matches them again);
         returns it."""
         ...
 
     def delete_owner(self, owner: int) -> int:
         """Delete everything of the owner (articles, focus, buttons, kept answers, feedback,
-        activity); returns the number of articles deleted."""
+        turn, activity); returns the number of articles deleted."""
         ...
 
     def focus(self, chat_id: int) -> str | None:
@@ -237,6 +242,14 @@ class ChatStore(Protocol):
 
     def feedback(self, since: float = 0.0) -> list[Feedback]:
         """Every press at or after `since` (seconds since the epoch), oldest first, all chats."""
+        ...
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        ...
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one (none once its article or the chat is deleted)."""
         ...
 
     def close(self) -> None:

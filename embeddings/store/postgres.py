@@ -15,7 +15,8 @@ second waits, then finds nothing to do); a database newer than this code is refu
 Version 1 holds the same tables as the SQLite store, with the same columns (so that
 `db import` copies table by table): chats, articles, adds, actions; version 2 adds, as the
 SQLite store's does, the answers kept for the buttons under them (answers, answer_quotes,
-actions.answer) and the feedback on them. The shared library's
+actions.answer) and the feedback on them; version 3 turns (each chat's latest question, for
+follow-ups), as the SQLite store's schema 3. The shared library's
 articles, passages and pgvector vectors, and the change sequence replicas follow, come in a
 later migration, with the code that reads them: their shape (vector dimension per model,
 what a change records) is decided there, and a migration is one more entry below.
@@ -38,13 +39,14 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from ..conversation import Turn
 from ..errors import SettingsError
 from ..settings import hide_passwords
 from ..types import AnswerKind, text_checksum
 from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle
 from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
 MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
@@ -137,7 +139,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX feedback_by_time ON feedback (at)",
         "CREATE INDEX feedback_by_article ON feedback (chat_id, article_id)",
     ),
+    # 3: each chat's latest question, for follow-ups (conversation.py), as in the SQLite store
+    (
+        """
+        CREATE TABLE turns (
+            chat_id        bigint PRIMARY KEY REFERENCES chats (chat_id) ON DELETE CASCADE,
+            question       text NOT NULL,
+            topic          text NOT NULL,
+            asked          double precision NOT NULL,
+            focus          text NOT NULL,
+            article_id     text NOT NULL,
+            passage_start  integer NOT NULL,
+            passage_end    integer NOT NULL,
+            sentence_start integer NOT NULL,
+            sentence_end   integer NOT NULL
+        )""",
+    ),
 )
+_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
 _ENSURE_CHAT = "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) DO NOTHING"
 
@@ -258,8 +277,8 @@ class PostgresChatStore:
         return int(self._rows("SELECT count(*) FROM articles WHERE owner = %s", owner)[0][0])
 
     def delete_article(self, owner: int, number: int) -> StoredArticle | None:
-        """Delete one of the owner's articles, its buttons, the focus on it and the feedback on
-        it (the kept answers' quotes of it forget its checksum); returns it."""
+        """Delete one of the owner's articles, its buttons, the focus on it, the turn about it
+        and the feedback on it (the kept answers' quotes of it forget its checksum); returns it."""
         with self.transaction() as conn:
             rows = conn.execute(
                 f"DELETE FROM articles WHERE owner = %s AND number = %s RETURNING {_ARTICLE}", (owner, number)
@@ -278,13 +297,16 @@ class PostgresChatStore:
                 (target, owner),
             )
             conn.execute("DELETE FROM feedback WHERE chat_id = %s AND article_id = %s", (owner, target))
+            conn.execute(
+                "DELETE FROM turns WHERE chat_id = %s AND (article_id = %s OR focus = %s)", (owner, target, target)
+            )
         return found
 
     def delete_owner(self, owner: int) -> int:
         """Delete everything of the owner; returns the number of articles deleted."""
         with self.transaction() as conn:
             count = conn.execute("DELETE FROM articles WHERE owner = %s", (owner,)).rowcount
-            conn.execute("DELETE FROM chats WHERE chat_id = %s", (owner,))  # cascades to its buttons
+            conn.execute("DELETE FROM chats WHERE chat_id = %s", (owner,))  # cascades to its buttons and turn
         return max(count, 0)
 
     # --- focus, activity, counters ----------------------------------------------------------
@@ -419,6 +441,36 @@ class PostgresChatStore:
         rows = self._rows(f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE at >= %s ORDER BY at, id", since)
         return [feedback_from_row(row) for row in rows]
 
+    # --- turns ------------------------------------------------------------------------------
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        values = (
+            turn.chat_id,
+            turn.question,
+            turn.topic,
+            turn.asked,
+            turn.focus,
+            turn.article_id,
+            turn.start,
+            turn.end,
+            turn.sentence_start,
+            turn.sentence_end,
+        )
+        replaced = ", ".join(f"{c} = excluded.{c}" for c in _TURN.split(", ")[1:])
+        with self.transaction() as conn:
+            conn.execute(_ENSURE_CHAT, (turn.chat_id, turn.asked))
+            conn.execute(
+                f"INSERT INTO turns ({_TURN}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT (chat_id) DO UPDATE SET {replaced}",
+                values,
+            )
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one."""
+        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = %s", chat_id)
+        return _turn(rows[0]) if rows else None
+
     def close(self) -> None:
         """Close the pool and its connections."""
         self._pool.close()
@@ -453,6 +505,22 @@ def _kept(conn: Conn, chat_id: int, answer_id: int, *, lock: bool = False) -> Ke
         int(shown),
         answer_id,
         float(created),
+    )
+
+
+def _turn(row: tuple[Any, ...]) -> Turn:
+    chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = row
+    return Turn(
+        int(chat),
+        str(question),
+        str(topic),
+        float(asked),
+        str(focus),
+        str(article_id),
+        int(start),
+        int(end),
+        int(sentence_start),
+        int(sentence_end),
     )
 
 

@@ -18,12 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from ..conversation import Turn
 from ..errors import SettingsError
 from ..types import AnswerKind, text_checksum
 from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle
 from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters
 
@@ -109,7 +110,23 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX feedback_by_time ON feedback(at);
     CREATE INDEX feedback_by_article ON feedback(chat_id, article_id);
     """,
+    # 2 -> 3: each chat's latest question, for follow-ups (conversation.py)
+    """
+    CREATE TABLE turns (
+        chat_id        INTEGER PRIMARY KEY REFERENCES chats(chat_id) ON DELETE CASCADE,
+        question       TEXT NOT NULL,
+        topic          TEXT NOT NULL,
+        asked          REAL NOT NULL,
+        focus          TEXT NOT NULL,
+        article_id     TEXT NOT NULL,
+        passage_start  INTEGER NOT NULL,
+        passage_end    INTEGER NOT NULL,
+        sentence_start INTEGER NOT NULL,
+        sentence_end   INTEGER NOT NULL
+    );
+    """,
 )
+_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
 
 
@@ -231,6 +248,7 @@ class SQLiteChatStore:
             ),
             ("DELETE FROM feedback WHERE chat_id = ? AND article_id = ?", (owner, target)),
             ("UPDATE chats SET focus = NULL WHERE chat_id = ? AND focus = ?", (owner, target)),
+            ("DELETE FROM turns WHERE chat_id = ? AND (article_id = ? OR focus = ?)", (owner, target, target)),
             checkpoint=True,
         )
         return found
@@ -396,6 +414,46 @@ class SQLiteChatStore:
         """Every press at or after `since`, oldest first, all chats."""
         rows = self._rows(f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE at >= ? ORDER BY at, id", since)
         return [feedback_from_row(row) for row in rows]
+
+    # --- turns ------------------------------------------------------------------------------
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        values = (
+            turn.chat_id,
+            turn.question,
+            turn.topic,
+            turn.asked,
+            turn.focus,
+            turn.article_id,
+            turn.start,
+            turn.end,
+            turn.sentence_start,
+            turn.sentence_end,
+        )
+        self._write(
+            (_ENSURE_CHAT, (turn.chat_id, turn.asked)),
+            (f"INSERT OR REPLACE INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
+        )
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one."""
+        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = ?", chat_id)
+        if not rows:
+            return None
+        chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = rows[0]
+        return Turn(
+            int(chat),
+            str(question),
+            str(topic),
+            float(asked),
+            str(focus),
+            str(article_id),
+            int(start),
+            int(end),
+            int(sentence_start),
+            int(sentence_end),
+        )
 
     def close(self) -> None:
         """Close the connection."""

@@ -33,6 +33,21 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("answer_quotes", ("answer_id", "rank", *QUOTE_COLUMNS.split(", "))),
     ("actions", ("token", "chat_id", "kind", "target", "payload", "created", "answer")),
     ("feedback", ("id", *FEEDBACK_COLUMNS.split(", "))),
+    (
+        "turns",
+        (
+            "chat_id",
+            "question",
+            "topic",
+            "asked",
+            "focus",
+            "article_id",
+            "passage_start",
+            "passage_end",
+            "sentence_start",
+            "sentence_end",
+        ),
+    ),
 )
 IDENTITIES = ("answers", "feedback")  # their `id` comes from PostgreSQL's sequence after the copy
 
