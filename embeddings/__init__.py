@@ -34,6 +34,7 @@ from .library import Library
 from .model import Encoder
 from .pasted import looks_like_article
 from .process import prepare_process
+from .replica import SyncStatus
 from .settings import Settings, hide_passwords, read_environment
 from .store import (
     Action,
@@ -95,6 +96,7 @@ __all__ = [
     "SettingsError",
     "Span",
     "StoredArticle",
+    "SyncStatus",
     "URLRefusedError",
     "decode_document",
     "extract_article",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -60,6 +61,7 @@ class SyncStatus:
     notifications: int  # notifications received
     reconnects: int  # times its listener connected again after losing the connection
     listening: bool  # its listener is connected and listening now
+    last_delay_seconds: float | None  # from the commit of the last change applied to its applying here
 
     @property
     def lag(self) -> int:
@@ -86,6 +88,7 @@ class ReplicatedLibrary(IndexedLibrary):
         self._log = log or logger.info
         self._applied = self._latest = applied_seq
         self._changes_applied = 0
+        self._last_delay: float | None = None
         self._apply_lock = threading.Lock()
         self._listener: ChangeListener | None = None
 
@@ -150,6 +153,7 @@ class ReplicatedLibrary(IndexedLibrary):
             notifications=heard.notifications if heard else 0,
             reconnects=heard.reconnects if heard else 0,
             listening=heard.listening if heard else False,
+            last_delay_seconds=self._last_delay,
         )
 
     def listener_backend_pid(self) -> int | None:
@@ -181,6 +185,8 @@ class ReplicatedLibrary(IndexedLibrary):
             self._applied = rows.seq
             self._latest = max(self._latest, rows.seq)
             self._changes_applied += len(changes)
+            # the database's clock against ours: a skew between the machines shows here too
+            self._last_delay = max(0.0, time.time() - changes[-1].at)
             return len(changes)
 
     def _collection(self, articles: Sequence[Article], rows: LibraryRows, progress: bool = False) -> Collection:

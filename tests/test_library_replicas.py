@@ -90,6 +90,7 @@ def test_an_article_added_on_one_replica_is_answered_by_another_within_two_secon
     assert a_encoder.embedded and len(a_encoder.embedded) == len(set(a_encoder.embedded))  # A: each text once
     status = b.sync_status()
     assert (status.applied_seq, status.lag, status.changes_applied) == (1, 0, 1) and status.notifications >= 1
+    assert status.last_delay_seconds is not None and a.sync_status().last_delay_seconds is not None
     assert same_vectors(b, a, article.id)  # as A embedded them
 
 

@@ -96,6 +96,7 @@ class Change:
     seq: int
     kind: ChangeKind
     article_id: str
+    at: float  # when it was committed, seconds since the epoch (the database's clock)
 
 
 @dataclass(frozen=True)
@@ -226,9 +227,10 @@ class PostgresLibraryStore:
         articles they touch that still exist (with their vectors in `space`)."""
         with self._snapshot() as conn:
             rows = conn.execute(
-                "SELECT seq, kind, article_id FROM library_changes WHERE seq > %s ORDER BY seq", (seq,)
+                "SELECT seq, kind, article_id, extract(epoch FROM at) FROM library_changes WHERE seq > %s ORDER BY seq",
+                (seq,),
             ).fetchall()
-            changes = tuple(Change(int(n), cast(ChangeKind, kind), str(aid)) for n, kind, aid in rows)
+            changes = tuple(Change(int(n), cast(ChangeKind, k), str(a), float(at)) for n, k, a, at in rows)
             if not changes:
                 return (), LibraryRows(seq, (), {})
             ids = sorted({c.article_id for c in changes})
