@@ -15,13 +15,18 @@ import numpy as np
 import psycopg
 import pytest
 from fake_encoder import FakeEncoder
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from polling import wait_until
 from postgres_server import PostgresServer
 
-from embeddings import ArticleNotFoundError, IndexedLibrary, Settings
+from embeddings import Article, ArticleNotFoundError, IndexedLibrary, Settings
+from embeddings.index import build_index
 from embeddings.indexed_library import FolderLibrary
+from embeddings.lexical import Analyzer
+from embeddings.passages import Chunking, build_passages
 from embeddings.replica import ReplicatedLibrary
-from embeddings.store.shared_library import PostgresLibraryStore
+from embeddings.store.shared_library import ArticleVectors, PostgresLibraryStore, VectorSpace
 
 WATER = (
     "افتتحت وزارة المياه محطة جديدة لتحلية مياه البحر على الساحل الجنوبي بطاقة مئة وخمسين ألف متر مكعب يومياً.\n"
@@ -229,3 +234,33 @@ def test_without_the_url_the_library_is_the_folders_and_follows_nothing(tmp_path
     library.add_article(WATER, "محطة", "water.txt")
     library.close()
     assert len(list((tmp_path / "articles").glob("*.txt"))) == 1 and (tmp_path / "index" / "manifest.json").is_file()
+
+
+_WORD = st.text(alphabet="ابتثجحخدذرزسشصضطظعغفقكلمنهوي", min_size=1, max_size=8)
+_SENTENCE = st.builds(
+    lambda words, end: " ".join(words) + end, st.lists(_WORD, min_size=1, max_size=9), st.sampled_from(".؟!")
+)
+_ARTICLE = st.lists(st.lists(_SENTENCE, min_size=1, max_size=7).map(" ".join), min_size=1, max_size=4).map("\n".join)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_ARTICLE)
+def test_passages_sentences_and_vectors_come_back_from_the_database_as_written(postgres_url: str, text: str) -> None:
+    chunking = Chunking(max_chars=60, overlap=1)  # long paragraphs: overlapping windows share a sentence
+    encoder = FakeEncoder()
+    store = PostgresLibraryStore(postgres_url)
+    try:
+        space = store.space(VectorSpace(encoder.name, encoder.dim, chunking))
+        draft = build_index([Article("draft", "t", "s", text)], encoder, Analyzer(), chunking)
+        article, added = store.add(text, "عنوان", "s.txt", ArticleVectors.of(draft, "draft"), space)
+        held = store.state(space).vectors[article.id]
+    finally:
+        store.close()
+    if not added:
+        return  # the same text drawn twice: stored once
+    cut = build_passages([article], chunking)
+    assert held.passages == tuple(cut)  # offsets, paragraphs, sentence spans, in order
+    assert np.array_equal(held.vectors, draft.article_vectors("draft"))
+    assert np.array_equal(held.sentence_vectors, draft.article_sentence_vectors("draft"))
+    for passage in held.passages:
+        assert all(passage.start <= s.start < s.end <= passage.end for s in passage.sentences)
