@@ -126,6 +126,7 @@ async def _open_resources(application: SanadApplication, open_library: LibraryOp
     logger.info("Loading the model and the index before polling (this takes a few seconds)")
     loop = asyncio.get_running_loop()
     data.library = await loop.run_in_executor(data.executor, open_library)
+    data.library.start_sync()  # with PostgreSQL: follow the other replicas' library changes
     data.chats = await loop.run_in_executor(data.executor, open_chats, data.library)
     await _register_commands(application)
     logger.info(
@@ -151,6 +152,8 @@ async def _close_resources(application: SanadApplication) -> None:
         data.executor.shutdown(wait=False, cancel_futures=True)
     if data.chats is not None:
         data.chats.close()
+    if data.library is not None:
+        await asyncio.to_thread(data.library.close)  # stops following (joins its thread)
     data.library, data.chats, data.executor, data.http = None, None, None, None
 
 

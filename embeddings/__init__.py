@@ -35,6 +35,7 @@ from .library import Library
 from .model import Encoder
 from .pasted import looks_like_article
 from .process import prepare_process
+from .replica import SyncStatus
 from .settings import Settings, hide_passwords, read_environment
 from .store import (
     Action,
@@ -107,6 +108,7 @@ __all__ = [
     "SettingsError",
     "Span",
     "StoredArticle",
+    "SyncStatus",
     "URLRefusedError",
     "Vote",
     "decode_document",

@@ -16,10 +16,12 @@ Version 1 holds the same tables as the SQLite store, with the same columns (so t
 `db import` copies table by table): chats, articles, adds, actions; version 2 adds, as the
 SQLite store's does, the answers kept for the buttons under them (answers, answer_quotes,
 actions.answer) and the feedback on them; version 3 turns (each chat's latest question, for
-follow-ups), as the SQLite store's schema 3. The shared library's
-articles, passages and pgvector vectors, and the change sequence replicas follow, come in a
-later migration, with the code that reads them: their shape (vector dimension per model,
-what a change records) is decided there, and a migration is one more entry below.
+follow-ups), as the SQLite store's schema 3. Version 4 holds the shared library
+(`shared_library.py` reads and writes it; PostgreSQL only): the pgvector extension,
+`library_articles`, `library_spaces` (one row per model, dimension and chunking: each space's
+passages and sentences, with their `vector(dim)` columns, are in tables of their own,
+created when a space is first used) and `library_changes`, the change sequence replicas
+follow. A migration is one more entry below.
 
 A deleted row's text is gone for every query at once, but PostgreSQL, unlike the SQLite
 store, does not overwrite it on disk: it stays in dead tuples until VACUUM reuses the space,
@@ -46,7 +48,7 @@ from ..types import AnswerKind, text_checksum
 from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle
 from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
 MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
@@ -155,6 +157,40 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             sentence_end   integer NOT NULL
         )""",
     ),
+    # 4: the shared library, its vectors and the change sequence replicas follow (shared_library.py)
+    (
+        # Needs the pgvector package on the server; creating it needs a superuser (or the
+        # database's owner once an administrator made it trusted), unless it exists already.
+        "CREATE EXTENSION IF NOT EXISTS vector",
+        """
+        CREATE TABLE library_articles (
+            id          text PRIMARY KEY,
+            title       text NOT NULL,
+            source      text NOT NULL,
+            text        text NOT NULL,
+            added       text NOT NULL,
+            checksum    text NOT NULL,
+            content_key text NOT NULL,
+            url_key     text
+        )""",
+        "CREATE INDEX library_articles_by_content ON library_articles (content_key)",
+        "CREATE INDEX library_articles_by_url ON library_articles (url_key)",
+        """
+        CREATE TABLE library_spaces (
+            space    serial PRIMARY KEY,
+            model    text NOT NULL,
+            dim      integer NOT NULL CHECK (dim BETWEEN 1 AND 16000),
+            chunking text NOT NULL,
+            UNIQUE (model, dim, chunking)
+        )""",
+        """
+        CREATE TABLE library_changes (
+            seq        bigserial PRIMARY KEY,
+            kind       text NOT NULL CHECK (kind IN ('add', 'remove')),
+            article_id text NOT NULL,
+            at         timestamptz NOT NULL DEFAULT now()
+        )""",
+    ),
 )
 _TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
@@ -181,10 +217,7 @@ class PostgresChatStore:
             self._pool.open(wait=True, timeout=connect_timeout)
         except PoolTimeout as exc:
             self._pool.close()
-            raise SettingsError(
-                f"cannot connect to PostgreSQL at {self.shown_url} within {connect_timeout:g} s; "
-                "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
-            ) from exc
+            raise unreachable(self.shown_url, connect_timeout) from exc
         try:
             self.migrated_from = self._migrate()  # the schema version found on open
         except BaseException:
@@ -201,22 +234,7 @@ class PostgresChatStore:
     def _migrate(self) -> int:
         """Apply the missing migrations under the advisory lock; returns the version found."""
         with self.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())"
-            )
-            found = int(_one(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
-            if found > SCHEMA_VERSION:
-                raise SettingsError(
-                    f"the database {self.shown_url} has schema version {found}, newer than this Sanad's "
-                    f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE_URL at another database"
-                )
-            for number in range(found, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number]:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number + 1,))
-            return found
+            return migrate(conn, self.shown_url)
 
     def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with self.transaction() as conn:
@@ -474,6 +492,35 @@ class PostgresChatStore:
     def close(self) -> None:
         """Close the pool and its connections."""
         self._pool.close()
+
+
+def migrate(conn: Conn, shown_url: str) -> int:
+    """Apply the missing migrations in the caller's transaction, under the advisory lock
+    (held until it ends); returns the version found. A newer database is refused."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())"
+    )
+    found = int(_one(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
+    if found > SCHEMA_VERSION:
+        raise SettingsError(
+            f"the database {shown_url} has schema version {found}, newer than this Sanad's "
+            f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE_URL at another database"
+        )
+    for number in range(found, SCHEMA_VERSION):
+        for statement in MIGRATIONS[number]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number + 1,))
+    return found
+
+
+def unreachable(shown_url: str, timeout: float) -> SettingsError:
+    """The error of a database that cannot be reached: it names the setting, never the password."""
+    return SettingsError(
+        f"cannot connect to PostgreSQL at {shown_url} within {timeout:g} s; "
+        "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
+    )
 
 
 def _one(conn: Conn, sql: str, *params: Any) -> Any:
