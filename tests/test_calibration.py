@@ -48,6 +48,8 @@ def test_calibrate_on_a_v1_file_writes_a_calibration_that_loads(tmp_path: Path, 
     loaded = read_calibration(out)
     assert loaded == calibration and loaded.features == FEATURES
     assert set(loaded.figures) >= {"answer_rate", "answer_precision", "false_answer_rate"}
+    # the answer threshold is judged on out-of-fold probabilities (8 articles: 4 folds)
+    assert "out-of-fold" in loaded.data["rule"] and "answer_precision" in loaded.figures["out_of_fold"]
     decision = loaded.decide([_candidate(0), _candidate(1)])
     assert 0.0 <= decision.p_answer <= 1.0 and loaded.kind(decision) in ("answer", "closest", "not_found")
 
