@@ -43,6 +43,7 @@ from .store import (
     PostgresChatStore,
     SQLiteChatStore,
     StoredArticle,
+    UpdateClaim,
     open_chat_store,
 )
 from .store.base import own_article_id, own_article_number
@@ -96,6 +97,7 @@ __all__ = [
     "Span",
     "StoredArticle",
     "URLRefusedError",
+    "UpdateClaim",
     "decode_document",
     "extract_article",
     "fetch_url_async",

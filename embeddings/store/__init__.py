@@ -10,7 +10,7 @@ Both implementations pass the same contract tests (`tests/test_store_contract.py
 shared library is not here yet: it stays files (`Library`).
 """
 
-from .base import Action, ActionKind, ChatStore, ChatSummary, StoredArticle
+from .base import Action, ActionKind, ChatStore, ChatSummary, StoredArticle, UpdateClaim, UpdateState
 from .choose import open_chat_store
 from .postgres import PostgresChatStore
 from .sqlite import SCHEMA_VERSION, SQLiteChatStore
@@ -24,5 +24,7 @@ __all__ = [
     "PostgresChatStore",
     "SQLiteChatStore",
     "StoredArticle",
+    "UpdateClaim",
+    "UpdateState",
     "open_chat_store",
 ]

@@ -8,6 +8,12 @@ Every method takes the owner: there is no way to read an article without saying 
 Actions are what inline buttons point at: the button carries only a random token, and the
 store keeps, for that token, the chat it was shown in and what it does. Nothing a client
 sends is trusted: the pressing chat must be the token's chat.
+
+Updates are Telegram's: in webhook mode each replica claims an update (by its `update_id`)
+before handling it and records when it is done, so a retry delivered to any replica is
+handled once. A claim belongs to the store that took it (its "worker"): a claim of a worker
+that is gone (a replica killed, or a process stopped) may be taken over; one of a live
+worker may not.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Literal, Protocol
 from ..types import Article
 
 ActionKind = Literal["focus", "forget", "forget_all", "search_all"]
+UpdateState = Literal["claimed", "done", "busy"]
 OWN_PREFIX = "chat/"  # the id of a chat's own article in a collection: never a library file name (no "/")
 
 
@@ -70,6 +77,15 @@ class Action:
     target: str  # an article id (`chat/3` or a library id), or "" for forget_all
     payload: str  # the question, for search_all
     created: float
+
+
+@dataclass(frozen=True)
+class UpdateClaim:
+    """What claiming a Telegram update gave: `claimed` (handle it now: this is attempt number
+    `attempt`), `done` (handled already: do nothing) or `busy` (a live worker handles it)."""
+
+    state: UpdateState
+    attempt: int  # how many times the update was claimed, this time included (0 unless claimed)
 
 
 class ChatStore(Protocol):
@@ -140,6 +156,27 @@ class ChatStore(Protocol):
 
     def action(self, token: str) -> Action | None:
         """The action of a token, or None if unknown (or expired)."""
+        ...
+
+    def claim_update(self, update_id: int) -> UpdateClaim:
+        """Claim the handling of a Telegram update for this store's worker: `claimed` when it
+        is new, failed before, already this worker's, or a gone worker's; `done` when it was
+        handled; `busy` when another live worker holds it. The caller keeps its own worker from
+        handling one update twice at once."""
+        ...
+
+    def finish_update(self, update_id: int, *, done: bool) -> None:
+        """End this worker's claim: `done` (handled, or given up: never handled again), or not
+        (it failed: the next claim may take it)."""
+        ...
+
+    def try_lead(self, role: str) -> bool:
+        """True if this store is now the one process that does `role` (e.g. "set-webhook")
+        until it is closed; False if another live process is."""
+        ...
+
+    def check_reachable(self, timeout: float) -> str | None:
+        """None if the database answers within `timeout` seconds, else why not (English, no password)."""
         ...
 
     def close(self) -> None:

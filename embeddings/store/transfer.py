@@ -29,6 +29,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("articles", ("owner", "number", "title", "source", "text", "added", "checksum")),
     ("adds", ("user_id", "at")),
     ("actions", ("token", "chat_id", "kind", "target", "payload", "created")),
+    ("updates", ("update_id", "state", "worker", "attempts", "changed")),
 )
 
 
