@@ -5,6 +5,7 @@ forgetting them (and the buttons) `sources.py`'s."""
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import Chat, Message, Update
 from telegram.error import TelegramError
@@ -104,12 +105,14 @@ async def answer(message: Message, context: SanadContext, question: str, *, ever
         await reply(message, messages.EMPTY_QUESTION)
         return
     chats, chat_id = context.chats, message.chat.id
+    started = time.perf_counter()
     try:
         result = await while_typing(message.chat, context.run(chats.ask, chat_id, question, everything=everything))
     except QuestionError:
         await reply(message, messages.EMPTY_QUESTION)
         return
     answered = result.answer
+    context.bot_data.metrics.answered(answered.kind or "not_found", time.perf_counter() - started)
     if result.focus is None:
         await reply_all(message, render_answer(answered))
     elif answered.kind == "answer":

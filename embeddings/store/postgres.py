@@ -54,6 +54,7 @@ SCHEMA_VERSION = 2
 ACTION_DAYS = 7  # a button older than this no longer works (its row is pruned)
 TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
 UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
+CLAIM_WAIT_SECONDS = 5.0  # a claim waits no longer for a connection: Telegram retries the update anyway
 MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
 # Two-key advisory locks (their space is apart from the one-key MIGRATION_LOCK's):
 WORKER_LOCKS = 0x53414E57  # "SANW", worker id: held by each open store's worker session
@@ -144,10 +145,11 @@ class PostgresChatStore:
             raise
 
     @contextmanager
-    def transaction(self) -> Iterator[Conn]:
+    def transaction(self, wait: float | None = None) -> Iterator[Conn]:
         """A connection of the pool inside one transaction: committed when the block ends,
-        rolled back when it raises."""
-        with self._pool.connection() as conn, conn.transaction():
+        rolled back when it raises. `wait`: seconds to wait for a connection (PoolTimeout
+        after), else the pool's 30."""
+        with self._pool.connection(timeout=wait) as conn, conn.transaction():
             yield conn
 
     def _migrate(self) -> int:
@@ -324,7 +326,7 @@ class PostgresChatStore:
     def claim_update(self, update_id: int) -> UpdateClaim:
         """Claim an update: new, failed, this store's, or of a worker whose session is gone."""
         worker, now = self._worker(), time.time()
-        with self.transaction() as conn:
+        with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
             conn.execute("DELETE FROM updates WHERE changed < %s", (now - UPDATE_DAYS * 86_400,))
             conn.execute(
                 "INSERT INTO updates (update_id, state, attempts, changed) VALUES (%s, 'new', 0, %s) "
@@ -350,7 +352,7 @@ class PostgresChatStore:
 
     def finish_update(self, update_id: int, *, done: bool) -> None:
         """End this store's claim: done (never handled again), or failed (the next claim takes it)."""
-        with self.transaction() as conn:
+        with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
             conn.execute(
                 "UPDATE updates SET state = %s, worker = NULL, changed = %s "
                 "WHERE update_id = %s AND state = 'claimed' AND worker = ANY(%s)",
