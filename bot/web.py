@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from .context import SanadApplication
 from .health import check_health
-from .metrics import CONTENT_TYPE
+from .metrics import CONTENT_TYPE, WebhookOutcome
 from .settings import BotSettingsError, Listen
 
 logger = logging.getLogger(__name__)
@@ -74,15 +74,19 @@ def web_app(application: SanadApplication, webhook: Receiver | None = None) -> S
 
     routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
     if webhook is not None:
-        routes.append(Route(webhook.path, _webhook_route(webhook), methods=["POST"]))
+        routes.append(Route(webhook.path, _webhook_route(webhook, data.metrics.delivered), methods=["POST"]))
     return Starlette(routes=routes)
 
 
-def _webhook_route(webhook: Receiver) -> Callable[[Request], Awaitable[Response]]:
+def _webhook_route(
+    webhook: Receiver, count: Callable[[WebhookOutcome], None]
+) -> Callable[[Request], Awaitable[Response]]:
     async def deliver(request: Request) -> Response:
         if not webhook.authorized(request.headers.get(SECRET_HEADER)):  # before reading any body
+            count("refused")
             return PlainTextResponse("wrong or missing secret token", status_code=403)
         if int(request.headers.get("content-length") or 0) > MAX_UPDATE_BYTES:
+            count("refused")
             return PlainTextResponse("too large for an update", status_code=413)
         reply = await webhook.receive(await request.body())
         return PlainTextResponse(reply.text, status_code=reply.status)

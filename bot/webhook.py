@@ -59,7 +59,8 @@ class Reply:
 
 
 class WebhookEndpoint:
-    """Receives the updates Telegram delivers, each handled at most once across replicas."""
+    """Receives the updates Telegram delivers, each handled at most once across replicas.
+    It adds an error handler to the application: that is how it learns a handler raised."""
 
     def __init__(self, application: SanadApplication, webhook: Webhook) -> None:
         self._application = application

@@ -119,9 +119,11 @@ def test_a_question_telegram_delivers_to_the_webhook_is_answered(
 def test_a_delivery_without_the_right_secret_is_refused_and_not_handled(
     hook_fake: FakeTelegram, hook_bot: BotThread, new_chat: NewChat, secret: str | None
 ) -> None:
-    chat = new_chat()
+    chat, before = new_chat(), scrape(hook_bot)
     update = update_json(chat, MINISTER.q)
     refused = post_update(hook_bot, update, secret)
+    counted = ("sanad_webhook_updates_total", (("outcome", "refused"),))
+    assert scrape(hook_bot)[counted] - before[counted] == 1
     # Handling happens before the answer, so nothing of this update can still be under way.
     assert refused.status_code == 403 and hook_fake.messages_to(chat) == []
     assert not [c for c in hook_fake.calls() if c.params.get("chat_id") == chat]
