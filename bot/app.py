@@ -22,6 +22,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -37,7 +38,7 @@ from embeddings import (
     read_environment,
 )
 
-from . import adding, handlers, messages, sources
+from . import adding, handlers, inline, messages, sources
 from .context import BotData, SanadApplication, SanadContext
 from .redact import configure_logging
 from .settings import BotSettings
@@ -51,7 +52,8 @@ POLL_TIMEOUT_SECONDS = 30  # long-poll: Telegram holds getUpdates open until an 
 RATE_LIMIT_RETRIES = 3  # resend after a 429, waiting the retry_after Telegram asks for
 BOOTSTRAP_RETRIES = 3  # getMe / deleteWebhook attempts at start before giving up
 DEFAULT_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
-UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY)  # edits and the rest: not asked for, not needed
+# Edits and the rest: not asked for, not needed. Inline queries come once inline mode is on (/setinline).
+UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 
 LibraryOpener = Callable[[], IndexedLibrary]
 ChatsOpener = Callable[[IndexedLibrary], ChatCollections]
@@ -123,6 +125,7 @@ def _add_handlers(application: SanadApplication) -> None:
     application.add_handler(MessageHandler(new & not_written, handlers.explain_text_only))
     application.add_handler(CallbackQueryHandler(sources.press_button, pattern=f"^{ACTION_PREFIX}"))
     application.add_handler(CallbackQueryHandler(handlers.dismiss_callback))
+    application.add_handler(InlineQueryHandler(inline.answer_inline))  # the shared library only
     application.add_error_handler(handlers.report_error)
     application.add_error_handler(_count_error)
 
@@ -142,6 +145,7 @@ async def _open_resources(application: SanadApplication, open_library: LibraryOp
     logger.info("Loading the model and the index (this takes a few seconds)")
     loop = asyncio.get_running_loop()
     data.library = await loop.run_in_executor(data.executor, open_library)
+    data.library.start_sync()  # with PostgreSQL: follow the other replicas' library changes
     data.chats = await loop.run_in_executor(data.executor, open_chats, data.library)
     await _register_commands(application)
     logger.info("Ready: %d article(s) indexed, as @%s", len(data.library.articles), application.bot.username)
@@ -163,6 +167,8 @@ async def _close_resources(application: SanadApplication) -> None:
         data.executor.shutdown(wait=False, cancel_futures=True)
     if data.chats is not None:
         data.chats.close()
+    if data.library is not None:
+        await asyncio.to_thread(data.library.close)  # stops following (joins its thread)
     data.library, data.chats, data.executor, data.http = None, None, None, None
 
 

@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from embeddings import ChatCollections, FetchPolicy, IndexedLibrary
 
-from .metrics import Figures, Metrics, library_sync
+from .metrics import Figures, Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class BotData:
         if library is None:
             return Figures()
         loaded = len(chats.loaded_chats()) if chats is not None else 0
-        return Figures(len(library.index), len(library.articles), loaded, library_sync(library))
+        return Figures(len(library.index), len(library.articles), loaded, library.sync_status())
 
 
 class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

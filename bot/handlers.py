@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 
 from embeddings import ArticleNotFoundError, QuestionError
 
-from . import adding, messages
+from . import adding, answer_buttons, messages
 from .context import SanadContext
 from .render import render_answer, render_removed, render_unknown_article
 from .talk import ACTION_PREFIX, addressed_text, message_of, replies_to, reply, reply_all, while_typing
@@ -106,22 +106,24 @@ async def answer(message: Message, context: SanadContext, question: str, *, ever
         return
     chats, chat_id = context.chats, message.chat.id
     started = time.perf_counter()
+    shown = context.library.engine.top_k  # the rest of the ranked quotes wait for "المزيد"
+    asked = context.run(chats.ask, chat_id, question, everything=everything, k=answer_buttons.quotes_to_ask(shown))
     try:
-        result = await while_typing(message.chat, context.run(chats.ask, chat_id, question, everything=everything))
+        result = await while_typing(message.chat, asked)
     except QuestionError:
         await reply(message, messages.EMPTY_QUESTION)
         return
-    answered = result.answer
+    kept = await context.run(answer_buttons.keep, chats, chat_id, result.answer, shown)
+    answered, rows = kept.answer, kept.rows
     context.bot_data.metrics.answered(answered.kind or "not_found", time.perf_counter() - started)
     if result.focus is None:
-        await reply_all(message, render_answer(answered))
+        await reply_all(message, render_answer(answered), rows=rows)
     elif answered.kind == "answer":
-        await reply_all(message, render_focused_answer(answered, result.focus))
+        await reply_all(message, render_focused_answer(answered, result.focus), rows=rows)
     else:  # closest or not_found: offer everything the chat can see
-        kept = question[:MAX_KEPT_QUESTION_CHARS]
-        token = await context.run(chats.store.put_action, chat_id, "search_all", "", kept)
+        token = await context.run(chats.store.put_action, chat_id, "search_all", "", question[:MAX_KEPT_QUESTION_CHARS])
         button = [(messages.SEARCH_ALL_BUTTON, ACTION_PREFIX + token)]
         if answered.kind == "closest":
-            await reply_all(message, render_focused_answer(answered, result.focus), button)
+            await reply_all(message, render_focused_answer(answered, result.focus), button, rows=rows)
         else:
-            await reply(message, render_focus_miss(result.focus), button)
+            await reply(message, render_focus_miss(result.focus), button, rows=rows)

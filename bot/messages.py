@@ -18,6 +18,9 @@ HELP = (
     "الأوامر: /sources لمقالاتك ولمكتبة سند المشتركة، ومنها تختار المقال الذي تسأل عنه؛ "
     "/forget ثم رقم المقال لحذفه، أو /forget all لحذف مقالاتك كلها؛ /add ثم رابط، كإرسال الرابط وحده؛ "
     "/help لهذه الرسالة.\n"
+    "ولك أن تتابع بسؤال قصير عن الجواب السابق، مثل «ومتى حدث ذلك؟»، وتحت كل جواب أزرار "
+    "للمزيد من المقاطع وللسياق ولتقييم الجواب.\n"
+    "وفي أي محادثة: اكتب اسمي ثم سؤالك (@البوت سؤالك) لأجيبك من المكتبة المشتركة وحدها.\n"
     "في المجموعات: اذكرني باسمي، أو ردّ على إحدى رسائلي، أو اكتب /ask ثم سؤالك. "
     "وللمجموعة مقالاتها، يضيفها مشرفوها ويحذفونها."
 )
@@ -40,6 +43,15 @@ NOT_FOUND = (
 # kind "closest": said before the closest passage, which is never shown as the answer.
 CLOSEST_INTRO = "لم أجد في المقالات جملةً تجيب عن هذا السؤال بوضوح. هذا أقرب ما تقوله عنه، وقد لا يجيب عن سؤالك:"
 CLOSEST_LABEL = "أقرب ما في المقال"
+
+# The buttons under an answer (plain text) and what they show.
+MORE_BUTTON = "المزيد من المقاطع"
+CONTEXT_BUTTON = "السياق"
+VOTE_UP_BUTTON = "👍 أفادني"
+VOTE_DOWN_BUTTON = "👎 لم يُفدني"
+MORE_HEADER = "مقاطع أخرى قريبة من سؤالك:"
+NO_MORE = "لا مزيد: هذه كل المقاطع القريبة من سؤالك."
+CONTEXT_LABEL = "السياق من المقال"
 
 NO_ARTICLES = "لا توجد مقالات في الفهرس بعد."
 
@@ -172,6 +184,10 @@ SHARE_USAGE = "اكتب رقم أحد مقالاتك بعد الأمر، مثل�
 # Callback answers (shown by the client as an alert, at most 200 characters, plain text).
 BUTTON_REFUSED = "عذرًا، هذا الزر لا يعمل هنا، أو انتهت صلاحيته. اكتب /sources من جديد."
 BUTTON_ADMINS_ONLY = "عذرًا، حذف مقالات هذه المجموعة لمشرفيها فقط."
+NO_MORE_TOAST = "لا مزيد: عرضت كل المقاطع القريبة من سؤالك."
+ANSWER_GONE = "عذرًا، المقال الذي جاء منه هذا الجواب لم يعد عندي (حُذف أو تغيّر). اسألني من جديد."
+VOTE_UP_THANKS = "شكرًا! سجّلت أن الجواب أفادك 👍"
+VOTE_DOWN_THANKS = "شكرًا، سجّلت أن الجواب لم يُفدك 👎 وسأتعلّم من ذلك."
 
 # Labels of /sources and the buttons (button texts are plain text, not HTML).
 SHARED_LABEL = "مكتبة سند المشتركة"
@@ -186,3 +202,16 @@ FORGET_BUTTON = "احذف: {title}"
 EVERYTHING_BUTTON = "اسأل في كل المقالات"
 SEARCH_ALL_BUTTON = "ابحث في كل المقالات"
 CONFIRM_FORGET_ALL_BUTTON = "نعم، احذفها كلها"
+
+# --- inline mode (@bot question, in any chat; answered from the shared library only) ----------
+
+# A result's title and description are plain text; the chosen result sends the message.
+INLINE_HINT_TITLE = "اكتب سؤالك بالعربية بعد اسمي"
+INLINE_HINT_DESCRIPTION = f"مثلًا: {EXAMPLE_QUESTION} — أجيب من مكتبة سند المشتركة"
+INLINE_HINT_MESSAGE = (
+    "اسأل <b>سند</b> من أي محادثة: اكتب اسمي ثم سؤالك بالعربية، "
+    f"مثلًا: {EXAMPLE_QUESTION}\nأجيب بالجمل نفسها من مقالات مكتبة سند المشتركة، منقولة حرفيًّا مع مصدرها."
+)
+INLINE_NOT_FOUND_TITLE = "لم أجد جوابًا في المكتبة المشتركة"
+INLINE_NOT_FOUND_DESCRIPTION = "جرّب كلمات أخرى؛ أبحث في مكتبة سند المشتركة وحدها"
+INLINE_CLOSEST_PREFIX = "أقرب ما وجدت: "

@@ -3,8 +3,9 @@
 
 Counted as things happen: questions by the kind of answer, the answer latency, articles
 added, failed updates, webhook deliveries by outcome. Read at each scrape (`Figures`): the
-shared library's index size, the chats loaded in memory, and how far this replica's library
-follows the others (notifications applied, lag).
+shared library's index size, the chats loaded in memory, and, in PostgreSQL mode, how far this
+replica's library follows the others (`IndexedLibrary.sync_status()`: changes applied,
+notifications, lag, the delay of the last change; absent with the library in folders).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from embeddings import ANSWER_KINDS, AnswerKind, IndexedLibrary
+from embeddings import ANSWER_KINDS, AnswerKind, SyncStatus
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST  # Prometheus text format 0.0.4 / 1.0.0
 # An answer takes ~20 ms alone on our machine, seconds when many chats ask at once.
@@ -36,27 +37,13 @@ WEBHOOK_OUTCOMES: tuple[WebhookOutcome, ...] = (
 
 
 @dataclass(frozen=True)
-class SyncFigures:
-    """How this replica's library follows the others' changes (PostgreSQL mode)."""
-
-    notifications_applied: int = 0  # changes of other replicas applied here since start
-    lag_seconds: float = 0.0  # how old the oldest change not yet applied here is (0: in step)
-
-
-@dataclass(frozen=True)
 class Figures:
     """What a scrape reads from the running bot."""
 
     passages: int = 0  # in the shared library's index (0 until it is loaded)
     articles: int = 0  # in the shared library
     loaded_chats: int = 0  # chats whose own collections are in memory
-    sync: SyncFigures = SyncFigures()
-
-
-def library_sync(library: IndexedLibrary) -> SyncFigures:
-    """HOOK for the PostgreSQL library (LISTEN/NOTIFY): what it says about following the other
-    replicas. The file library follows nobody, so zeros until the library reports them."""
-    return SyncFigures()
+    sync: SyncStatus | None = None  # None: the library follows nobody (folders)
 
 
 class Metrics:
@@ -121,13 +108,17 @@ class _FiguresCollector:
         yield GaugeMetricFamily("sanad_index_passages", "Passages in the shared library's index", figures.passages)
         yield GaugeMetricFamily("sanad_index_articles", "Articles in the shared library", figures.articles)
         yield GaugeMetricFamily("sanad_loaded_chats", "Chats whose own collections are in memory", figures.loaded_chats)
-        yield CounterMetricFamily(
-            "sanad_sync_notifications_applied",
-            "Library changes of other replicas applied here since start",
-            figures.sync.notifications_applied,
-        )
+        sync = figures.sync
+        if sync is None:
+            return
+        applied = "Library changes applied here since start (its own and the others')"
+        yield CounterMetricFamily("sanad_sync_changes_applied", applied, sync.changes_applied)
+        yield CounterMetricFamily("sanad_sync_notifications", "Library change notifications heard", sync.notifications)
+        yield CounterMetricFamily("sanad_sync_reconnects", "Times the library listener reconnected", sync.reconnects)
+        yield GaugeMetricFamily("sanad_sync_listening", "1 while the library listener listens", int(sync.listening))
+        yield GaugeMetricFamily("sanad_sync_lag_changes", "Library changes heard of and not applied here yet", sync.lag)
         yield GaugeMetricFamily(
-            "sanad_sync_lag_seconds",
-            "Age of the oldest library change not yet applied here (0: in step)",
-            figures.sync.lag_seconds,
+            "sanad_sync_last_delay_seconds",
+            "From the commit of the last library change applied here to its applying",
+            sync.last_delay_seconds or 0.0,
         )

@@ -1,5 +1,11 @@
 """Answers and article lists as Telegram HTML messages: pure functions, no I/O.
 
+An answer leads with its answering sentence (bold, «…») and its citation, once; the
+supporting passages follow as collapsed (expandable) quotes, each cited short: an article's
+title the first time, then only "الفقرة 9". The quotes "المزيد" brings and the context
+"السياق" shows are laid out the same way. Nothing is shown that is not a slice of an
+article's text, except our labels and the article's title.
+
 A reply is built as sections of blocks of styled runs, then packed into messages whose
 visible text (what Telegram counts after parsing the HTML, in UTF-16 code units) fits the
 limit. Messages break between sections; a section too long for a message of its own is cut
@@ -16,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from embeddings import Answer, Article, ArticleError, ExtractError, FetchError, Quote
+from embeddings import Answer, Article, ArticleError, Context, ExtractError, FetchError, Quote, Span
 
 from . import messages
 
@@ -47,6 +53,7 @@ class _Block:
 
     runs: tuple[_Run, ...]
     quote: bool = False
+    expandable: bool = True  # a quote shown collapsed, opened with a tap
 
     @property
     def text(self) -> str:
@@ -71,21 +78,56 @@ def to_plain(message: str) -> str:
     return html.unescape(_TAG.sub("", message))
 
 
-def render_answer(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Telegram HTML messages for an answer, by its kind: `answer` — the answering sentence,
-    then each cited passage with that sentence in bold; `closest` — a plain statement that
-    no sentence answers, then the closest passage as such (nothing bold, no answer label);
-    `not_found` — the apology, quoting nothing."""
+def render_answer(answer: Answer, limit: int = MESSAGE_LIMIT, *, named: str | None = None) -> list[str]:
+    """Telegram HTML messages for an answer, by its kind: `answer` — the answering sentence
+    and its citation, its passage when that says more, then the other passages, collapsed;
+    `closest` — a plain statement that no sentence answers, then the closest passage as such
+    (nothing bold, no answer label); `not_found` — the apology, quoting nothing. `named`: the
+    id of an article whose title the reader sees already (the focus): cited by paragraph only."""
     _check_limit(limit)
     if answer.kind == "closest" and answer.quotes:
         intro = _Block((_Run(messages.CLOSEST_INTRO),))
         sections = [_Section((intro,), intro)]
-        sections += [_closest_section(number, q) for number, q in enumerate(answer.quotes, start=1)]
+        cited = {named}
+        for quote in answer.quotes:
+            sections.append(_closest_section(quote, quote.article_id not in cited))
+            cited.add(quote.article_id)
         return _render(sections, limit)
     if not answer.found or not answer.quotes:
         return [messages.NOT_FOUND]
-    sections = [_answer_section(answer.quotes[0])]
-    sections += [_source_section(number, quote) for number, quote in enumerate(answer.quotes, start=1)]
+    lead, *others = answer.quotes
+    sections = [_lead_section(lead, lead.article_id != named)]
+    sections += _support_sections(others, {named, lead.article_id})
+    return _render(sections, limit)
+
+
+def render_more(quotes: Sequence[Quote], last: bool, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The next quotes of an answer ("المزيد"), cited short; `last`: none is left after them."""
+    _check_limit(limit)
+    heading = _Block((_Run(messages.MORE_HEADER),))
+    sections = [_Section((heading,), heading), *_support_sections(quotes, set())]
+    if last:
+        end = _Block((_Run(messages.NO_MORE),))
+        sections.append(_Section((end,), end))
+    return _render(sections, limit)
+
+
+def render_context(context: Context, bold: bool, link: str | None = None, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The paragraph around an answer's lead sentence and its neighbours ("السياق"), each
+    verbatim; the lead in bold when `bold` (an answer, not a closest passage)."""
+    _check_limit(limit)
+    link = link if link and utf16_length(link) <= MAX_LINK_CHARS else None
+    heading = _Block((_Run(f"{messages.CONTEXT_LABEL}: "), _Run(context.article.title, bold=True, link=link)))
+    sections = [_Section((heading,), heading)]
+    for paragraph in context.paragraphs:
+        label = f"{messages.PARAGRAPH_LABEL} {paragraph.number}"
+        passage = _highlighted(paragraph.text, paragraph.start, context.lead if bold else None, expandable=False)
+        sections.append(
+            _Section(
+                (_Block((_Run(f"{label}:"),)), passage),
+                _Block((_Run(f"{label} ({messages.CONTINUED_LABEL}):"),)),
+            )
+        )
     return _render(sections, limit)
 
 
@@ -105,40 +147,60 @@ def _check_limit(limit: int) -> None:
         raise ValueError(f"limit={limit} is too small for a message; use at least {_MIN_LIMIT}")
 
 
-def _answer_section(quote: Quote) -> _Section:
-    label = f"{messages.ANSWER_LABEL}: "
-    block = _Block((_Run(label), _Run(f"«{quote.highlight_text}»", bold=True), _Run(" [1]")))
-    return _Section((block,), _Block((_Run(f"{messages.ANSWER_LABEL} ({messages.CONTINUED_LABEL}):"),)))
+def _lead_section(quote: Quote, titled: bool) -> _Section:
+    """The answering sentence, its citation, and its passage if that says more than it."""
+    answer = _Block((_Run(f"{messages.ANSWER_LABEL}: "), _Run(f"«{quote.highlight_text}»", bold=True)))
+    source = _Block((_Run(f"{messages.SOURCE_LABEL}: "), *_citation(quote, titled)))
+    blocks = (answer, source, _passage_block(quote)) if _says_more(quote) else (answer, source)
+    return _Section(blocks, _Block((_Run(f"{messages.ANSWER_LABEL} ({messages.CONTINUED_LABEL}):"),)))
 
 
-def _source_section(number: int, quote: Quote) -> _Section:
-    heading = _Block((_Run(f"{messages.SOURCE_LABEL} [{number}]: "), *_citation(quote)))
-    continued = _Block((_Run(f"{messages.SOURCE_LABEL} [{number}] ({messages.CONTINUED_LABEL}):"),))
-    return _Section((heading, _passage_block(quote)), continued)
+def _says_more(quote: Quote) -> bool:
+    """True when the quote's passage holds more than its answering sentence."""
+    return quote.text.strip() != quote.highlight_text.strip()
 
 
-def _closest_section(number: int, quote: Quote) -> _Section:
-    heading = _Block((_Run(f"{messages.CLOSEST_LABEL} [{number}]: "), *_citation(quote)))
-    continued = _Block((_Run(f"{messages.CLOSEST_LABEL} [{number}] ({messages.CONTINUED_LABEL}):"),))
-    return _Section((heading, _Block((_Run(quote.text),), quote=True)), continued)
+def _support_sections(quotes: Sequence[Quote], cited: set[str | None]) -> list[_Section]:
+    """Supporting passages, collapsed; each article's title cited once (`cited`: already)."""
+    sections = []
+    for quote in quotes:
+        titled = quote.article_id not in cited
+        cited.add(quote.article_id)
+        runs = (_Run(f"{messages.SOURCE_LABEL}: "), *_citation(quote, True)) if titled else _citation(quote, False)
+        continued = _Block((_Run(f"{messages.PARAGRAPH_LABEL} {quote.paragraph} ({messages.CONTINUED_LABEL}):"),))
+        sections.append(_Section((_Block(tuple(runs)), _passage_block(quote)), continued))
+    return sections
 
 
-def _citation(quote: Quote) -> tuple[_Run, _Run]:
-    """Title and paragraph; for an article from a URL, a link to the page opened at the quote's
-    sentence (`Quote.link`, a text fragment built by the core); none for files or pasted text."""
+def _closest_section(quote: Quote, titled: bool) -> _Section:
+    heading = _Block((_Run(f"{messages.CLOSEST_LABEL}: "), *_citation(quote, titled)))
+    continued = _Block((_Run(f"{messages.CLOSEST_LABEL} ({messages.CONTINUED_LABEL}):"),))
+    return _Section((heading, _Block((_Run(quote.text),), quote=True, expandable=False)), continued)
+
+
+def _citation(quote: Quote, titled: bool) -> tuple[_Run, ...]:
+    """Title and paragraph (`titled` False: the paragraph only); for an article from a URL, a
+    link to the page opened at the quote's sentence (`Quote.link`, a text fragment built by
+    the core); none for files or pasted text."""
     link = quote.link if quote.link and utf16_length(quote.link) <= MAX_LINK_CHARS else None
-    return (
-        _Run(quote.title, bold=True, link=link),
-        _Run(f" — {messages.PARAGRAPH_LABEL} {quote.paragraph}", link=link),
-    )
+    paragraph = f"{messages.PARAGRAPH_LABEL} {quote.paragraph}"
+    if not titled:
+        return (_Run(paragraph, link=link),)
+    return (_Run(quote.title, bold=True, link=link), _Run(f" — {paragraph}", link=link))
 
 
 def _passage_block(quote: Quote) -> _Block:
-    """The passage verbatim, its answering sentence in bold."""
-    start = min(max(quote.highlight.start - quote.start, 0), len(quote.text))
-    end = min(max(quote.highlight.end - quote.start, start), len(quote.text))
-    runs = (_Run(quote.text[:start]), _Run(quote.text[start:end], bold=True), _Run(quote.text[end:]))
-    return _Block(tuple(run for run in runs if run.text), quote=True)
+    """The passage verbatim, collapsed, its answering sentence in bold (when it is a part of
+    the passage: a passage all in bold reads as shouting)."""
+    return _highlighted(quote.text, quote.start, quote.highlight if _says_more(quote) else None, expandable=True)
+
+
+def _highlighted(text: str, offset: int, highlight: Span | None, expandable: bool) -> _Block:
+    """A quote of `text` (at article offset `offset`), the part inside `highlight` in bold."""
+    start = min(max(highlight.start - offset, 0), len(text)) if highlight else 0
+    end = min(max(highlight.end - offset, start), len(text)) if highlight else 0
+    runs = (_Run(text[:start]), _Run(text[start:end], bold=True), _Run(text[end:]))
+    return _Block(tuple(run for run in runs if run.text), quote=True, expandable=expandable)
 
 
 def _article_section(number: int, article: Article) -> _Section:
@@ -292,7 +354,7 @@ def _slice_block(block: _Block, start: int, end: int) -> _Block:
         if lo < hi:
             runs.append(_Run(run.text[lo - offset : hi - offset], run.bold, run.code, run.link))
         offset += len(run.text)
-    return _Block(tuple(runs), block.quote)
+    return _Block(tuple(runs), block.quote, block.expandable)
 
 
 # --- HTML ------------------------------------------------------------------------------------
@@ -309,7 +371,9 @@ def _block_html(block: _Block) -> str:
         # One <a> around consecutive runs of one link, so Telegram shows a single link.
         pieces.append(f'<a href="{html.escape(link, quote=True)}">{inner}</a>' if link else inner)
     inner = "".join(pieces)
-    return f"<blockquote expandable>{inner}</blockquote>" if block.quote else inner
+    if not block.quote:
+        return inner
+    return f"<blockquote expandable>{inner}</blockquote>" if block.expandable else f"<blockquote>{inner}</blockquote>"
 
 
 def _run_html(run: _Run) -> str:

@@ -1,4 +1,5 @@
-"""/sources, /forget and the buttons: what a chat can ask about, picking its focus, forgetting.
+"""/sources, /forget and the buttons: what a chat can ask about, picking its focus, forgetting
+(the buttons under an answer are `answer_buttons.py`'s, once the press is checked here).
 
 Every button carries only `act:<token>`; the store says which chat the token was shown in and
 what it does. A press is refused unless it comes from that chat, and the article it names is
@@ -14,7 +15,7 @@ from telegram import Chat, Message, Update
 
 from embeddings import Action, Article, ArticleNotFoundError, ChatCollections, own_article_id, own_article_number
 
-from . import handlers, messages
+from . import answer_buttons, handlers, messages
 from .context import SanadContext
 from .talk import ACTION_PREFIX, Buttons, message_of, reply, reply_all
 from .views import Listed, button_title, render_focus_set, render_forgot, render_listing, render_unknown_own
@@ -68,6 +69,9 @@ async def press_button(update: Update, context: SanadContext) -> None:
         return
     if action.kind in ("forget", "forget_all") and not await context.may_manage(chat, update.effective_user):
         await query.answer(messages.BUTTON_ADMINS_ONLY, show_alert=True)
+        return
+    if action.answer is not None:  # a button under an answer: more, context, feedback
+        await answer_buttons.press(query, action, message, context)
         return
     await query.answer()
     await _do(action, message, context)

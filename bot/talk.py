@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing" for about 5 seconds per action
 _T = TypeVar("_T")
-Buttons = Sequence[tuple[str, str]]  # (text, callback data), one button per row
+Button = tuple[str, str]  # (text, callback data)
+Buttons = Sequence[Button]  # one button per row
+Rows = Sequence[Sequence[Button]]  # rows of buttons side by side
 ACTION_PREFIX = "act:"  # callback data of our buttons: this, then a token the store looks up
 
 
@@ -31,16 +33,26 @@ def message_of(update: Update) -> Message:
     return message
 
 
-def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
-    """An inline keyboard of one button per row (None for no buttons)."""
-    if not buttons:
+def keyboard(buttons: Buttons = (), rows: Rows = ()) -> InlineKeyboardMarkup | None:
+    """An inline keyboard: the `rows`, then the `buttons` one per row (None for no buttons)."""
+    every = [list(row) for row in rows if row] + [[button] for button in buttons]
+    if not every:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in every]
+    )
 
 
-async def reply(message: Message, text: str, buttons: Buttons = ()) -> None:
+def without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
+    """The keyboard less the button carrying `data` (None when no button is left)."""
+    rows = [[b for b in row if b.callback_data != data] for row in (markup.inline_keyboard if markup else ())]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def reply(message: Message, text: str, buttons: Buttons = (), *, rows: Rows = ()) -> None:
     """Send HTML; if Telegram cannot parse it, send the same words as plain text."""
-    markup = keyboard(buttons)
+    markup = keyboard(buttons, rows)
     try:
         await message.reply_text(text, reply_markup=markup)
     except BadRequest as exc:
@@ -50,10 +62,11 @@ async def reply(message: Message, text: str, buttons: Buttons = ()) -> None:
         await message.reply_text(to_plain(text), parse_mode=None, reply_markup=markup)
 
 
-async def reply_all(message: Message, texts: Sequence[str], buttons: Buttons = ()) -> None:
+async def reply_all(message: Message, texts: Sequence[str], buttons: Buttons = (), *, rows: Rows = ()) -> None:
     """Send several messages in order, the buttons under the last one."""
     for number, text in enumerate(texts, start=1):
-        await reply(message, text, buttons if number == len(texts) else ())
+        last = number == len(texts)
+        await reply(message, text, buttons if last else (), rows=rows if last else ())
 
 
 async def while_typing(chat: Chat, work: Awaitable[_T]) -> _T:

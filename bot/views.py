@@ -58,10 +58,11 @@ def render_limit(error: LimitError) -> str:
 
 
 def render_focused_answer(answer: Answer, focus: Article, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """An answer from the focused article, its first message headed by the article's title."""
+    """An answer from the focused article, its first message headed by the article's title
+    (so the answer cites it by paragraph only)."""
     header = messages.FOCUS_HEADER.format(title=shown(focus.title))
     room = limit - utf16_length(to_plain(header)) - len(_ENTRY_GAP)
-    parts = render_answer(answer, limit=room)
+    parts = render_answer(answer, limit=room, named=focus.id)
     return [f"{header}{_ENTRY_GAP}{parts[0]}", *parts[1:]]
 
 

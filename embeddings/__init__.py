@@ -30,20 +30,27 @@ from .errors import (
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
 from .fetch import FetchPolicy, fetch_url_async, new_async_client
 from .indexed_library import IndexedLibrary
+from .kept_answer import Context, ContextParagraph, keep_answer, lead_context, quote_ref, quoted_text, requote
 from .library import Library
 from .model import Encoder
 from .pasted import looks_like_article
 from .process import prepare_process
+from .replica import SyncStatus
 from .settings import Settings, hide_passwords, read_environment
 from .store import (
     Action,
     ActionKind,
     ChatStore,
     ChatSummary,
+    Feedback,
+    KeptAnswer,
     PostgresChatStore,
+    QuotedText,
+    QuoteRef,
     SQLiteChatStore,
     StoredArticle,
     UpdateClaim,
+    Vote,
     open_chat_store,
 )
 from .store.base import own_article_id, own_article_number
@@ -67,12 +74,15 @@ __all__ = [
     "ChatStore",
     "ChatSummary",
     "Collection",
+    "Context",
+    "ContextParagraph",
     "Encoder",
     "Engine",
     "EvalFileError",
     "ExtractError",
     "ExtractReason",
     "ExtractedArticle",
+    "Feedback",
     "FetchError",
     "FetchFailedError",
     "FetchPolicy",
@@ -82,6 +92,7 @@ __all__ = [
     "IndexStaleError",
     "IndexStateError",
     "IndexedLibrary",
+    "KeptAnswer",
     "Library",
     "LimitError",
     "LimitKind",
@@ -90,6 +101,8 @@ __all__ = [
     "PostgresChatStore",
     "QuestionError",
     "Quote",
+    "QuoteRef",
+    "QuotedText",
     "RetrievalConfig",
     "SQLiteChatStore",
     "SanadError",
@@ -98,19 +111,26 @@ __all__ = [
     "SettingsError",
     "Span",
     "StoredArticle",
+    "SyncStatus",
     "URLRefusedError",
     "UpdateClaim",
+    "Vote",
     "decode_document",
     "extract_article",
     "fetch_url_async",
     "find_fragment_matches",
     "hide_passwords",
+    "keep_answer",
+    "lead_context",
     "looks_like_article",
     "new_async_client",
     "open_chat_store",
     "own_article_id",
     "own_article_number",
     "prepare_process",
+    "quote_ref",
+    "quoted_text",
     "read_environment",
+    "requote",
     "text_fragment_url",
 ]

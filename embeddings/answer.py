@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration, Decision
-from .evidence import Candidate, EvidenceSources, candidates, read_question
+from .evidence import Candidate, EvidenceSources, Question, candidates, read_question
 from .retrieve import Hit
 from .text_fragment import text_fragment_url
 from .types import Answer, Article, Passage, Quote, Span
@@ -117,11 +117,13 @@ class Evidence:
 
 
 def gather_evidence(
-    question: str, query: np.ndarray, hits: Sequence[Hit], sources: EvidenceSources, k: int
+    question: str | Question, query: np.ndarray, hits: Sequence[Hit], sources: EvidenceSources, k: int
 ) -> Evidence:
-    """The best `k` distinct hits and the candidate sentences of the first few of them."""
+    """The best `k` distinct hits and the candidate sentences of the first few of them. The
+    question is its text, or already read (a follow-up's, resolved with its previous turn)."""
     chosen = distinct_hits(hits, k)
-    found = candidates(read_question(question, sources.terms_of), query, chosen, sources)
+    read = read_question(question, sources.terms_of) if isinstance(question, str) else question
+    found = candidates(read, query, chosen, sources)
     return Evidence(tuple(chosen), tuple(found))
 
 

@@ -1,8 +1,12 @@
-"""Command line: `python -m embeddings add | list | remove | build | ask | eval | chats | db`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval | eval-followups | chats | db |
+feedback export`.
 
 `list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
 per-chat collections: SANAD_DATABASE, or PostgreSQL when SANAD_DATABASE_URL is set) instead
-of the shared library. `db upgrade` and `db import` (db_commands.py) manage PostgreSQL.
+of the shared library. With SANAD_DATABASE_URL set, the shared library is PostgreSQL's too:
+`add` and `remove` change its rows (every running replica follows), `list` and `ask` read
+them, and `build` has nothing to build. `db upgrade` and `db import` (db_commands.py) manage
+PostgreSQL.
 
 The CLI parses, calls the core, formats, and sets the exit code: 0 on success (adding an
 article already present included), 2 on a mistake the user can fix (one `error: ...` line
@@ -15,19 +19,21 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import calibrate, db_commands
+from . import calibrate, db_commands, evaluate_followups
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .calibration import load_calibration
 from .chats import ChatCollections
 from .engine import Engine, RetrievalConfig, question_text
-from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError
+from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError, SettingsError
 from .evaluate import RememberingEncoder, evaluate, library_split, read_squad
 from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
+from .feedback import write_feedback
 from .fetch import fetch_url
 from .index import build_index, save_index
 from .indexed_library import IndexedLibrary
@@ -37,6 +43,7 @@ from .model import load_encoder
 from .process import prepare_process
 from .settings import Settings, parse_positive_int, read_environment
 from .store import ChatStore, StoredArticle, open_chat_store
+from .store.shared_library import PostgresLibraryStore
 from .types import Answer, Article, Quote
 
 CHATS_HINT = "see the chats with: python -m embeddings chats"
@@ -63,8 +70,38 @@ def _copy_into_library(paths: Sequence[Path], folder: Path) -> None:
         _err(f"Added {article.id} to {folder}")
 
 
+@contextmanager
+def _shared_articles(settings: Settings) -> Iterator[Library | PostgresLibraryStore]:
+    """The shared library's articles to list, get and find: the folder, or PostgreSQL's rows
+    when SANAD_DATABASE_URL is set (closed after the block)."""
+    if settings.database_url is None:
+        yield Library(settings.articles_dir)
+        return
+    store = PostgresLibraryStore(settings.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _opened_library(settings: Settings) -> Iterator[IndexedLibrary]:
+    """The shared library with its index and the model (closed after the block)."""
+    library = IndexedLibrary.open(settings, log=_err, progress=True)
+    try:
+        yield library
+    finally:
+        library.close()
+
+
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """(Re)build the index of the articles folder, with a progress bar."""
+    if settings.database_url is not None:
+        raise SettingsError(
+            "build rebuilds the index folder of SANAD_ARTICLES_DIR, and with SANAD_DATABASE_URL set the shared "
+            "library is in PostgreSQL: each replica builds its index from the database's vectors at start. Copy "
+            "the folder into PostgreSQL with: python -m embeddings db import (or unset SANAD_DATABASE_URL)"
+        )
     if args.articles:
         paths = [Path(p) for p in args.articles]
         bad = [str(p) for p in paths if not p.name.endswith(ARTICLE_SUFFIX)]
@@ -117,25 +154,26 @@ def _already(article: Article) -> int:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     """Add an article from a URL or a file to the library, and index it."""
-    library = Library(settings.articles_dir)
     given = args.source
-    if _looks_like_url(given):
-        known = library.find(source=given)
+    with _shared_articles(settings) as shared:
+        if _looks_like_url(given):
+            known = shared.find(source=given)
+            if known is not None:
+                return _already(known)
+            extracted, source = _fetch_article(given, settings)
+        else:
+            extracted, source = _read_document(Path(given).expanduser(), settings.max_article_bytes)
+        known = shared.find(text=extracted.text, source=source)
         if known is not None:
             return _already(known)
-        extracted, source = _fetch_article(given, settings)
-    else:
-        extracted, source = _read_document(Path(given).expanduser(), settings.max_article_bytes)
     title = (args.title or "").strip() or extracted.title
-    known = library.find(text=extracted.text, source=source)
-    if known is not None:
-        return _already(known)
-    settings.articles_dir.mkdir(parents=True, exist_ok=True)
-    indexed = IndexedLibrary.open(settings, log=_err, progress=True)
-    article, added = indexed.add_article(extracted.text, title, source)
-    if not added:
-        return _already(article)
-    _report_update(indexed)
+    if settings.database_url is None:
+        settings.articles_dir.mkdir(parents=True, exist_ok=True)
+    with _opened_library(settings) as indexed:
+        article, added = indexed.add_article(extracted.text, title, source)
+        if not added:
+            return _already(article)
+        _report_update(indexed)
     print(f"added {article.id}: {article.title}")
     return 0
 
@@ -188,6 +226,36 @@ def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the 👍/👎 presses (since --since) as JSONL to --out or stdout."""
+    store = _open_store(settings)
+    try:
+        presses = store.feedback(since=args.since)
+    finally:
+        store.close()
+    if args.out is None:
+        write_feedback(presses, sys.stdout)
+        return 0
+    out = Path(args.out)
+    try:
+        with out.open("w", encoding="utf-8") as file:
+            count = write_feedback(presses, file)
+    except OSError as exc:
+        raise ArticleError(f"cannot write {out}: {exc.strerror or exc}; give another --out FILE") from exc
+    _err(f"Wrote {count} press(es) to {out}")
+    return 0
+
+
+def since_date(raw: str) -> float:
+    """An argparse type: an ISO 8601 date or date-time (UTC unless it says otherwise), as
+    seconds since the epoch."""
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a date; give e.g. 2026-12-01 or 2026-12-01T09:30") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
 def _when(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
@@ -208,22 +276,35 @@ def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _open_chats(settings: Settings) -> ChatCollections:
+@contextmanager
+def _opened_chats(settings: Settings) -> Iterator[ChatCollections]:
+    """The chats' collections beside the shared library (both closed after the block)."""
     store = _open_store(settings)
-    library = IndexedLibrary.open(settings, log=_err, progress=True)
-    return ChatCollections(store, library, settings.chats_dir)
+    try:
+        library = IndexedLibrary.open(settings, log=_err, progress=True)
+    except BaseException:
+        store.close()
+        raise
+    chats = ChatCollections(store, library, settings.chats_dir)
+    try:
+        yield chats
+    finally:
+        chats.close()
+        library.close()
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the articles of the library (or of one chat): id, date added, title, source."""
     if args.chat is not None:
         return _list_chat(args, settings)
-    articles = Library(settings.articles_dir).list()
+    with _shared_articles(settings) as shared:
+        articles = shared.list()
+        where = shared.folder if isinstance(shared, Library) else f"the shared library at {shared.shown_url}"
     if args.json:
         print(json.dumps([_article_json(a) for a in articles], ensure_ascii=False, indent=2))
         return 0
     if not articles:
-        _err(f"No articles in {settings.articles_dir}; add one with: python -m embeddings add PATH_OR_URL")
+        _err(f"No articles in {where}; add one with: python -m embeddings add PATH_OR_URL")
     for article in articles:
         print("\t".join((article.id, article.added or "-", article.title, article.source)))
     return 0
@@ -237,11 +318,8 @@ def _remove_from_chat(args: argparse.Namespace, settings: Settings) -> int:
     if number is None or found is None:  # fails before the model loads
         hint = f"see its articles with: python -m embeddings list --chat {args.chat}"
         raise ArticleNotFoundError(f"chat {args.chat} has no article number {args.id!r}; {hint}")
-    chats = _open_chats(settings)
-    try:
+    with _opened_chats(settings) as chats:
         stored = chats.forget(args.chat, number)
-    finally:
-        chats.close()
     print(f"removed {stored.number} from chat {args.chat}: {stored.title}")
     return 0
 
@@ -250,10 +328,11 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Remove an article from the library (or from one chat) and its index."""
     if args.chat is not None:
         return _remove_from_chat(args, settings)
-    Library(settings.articles_dir).get(args.id)  # an unknown id fails before the model loads
-    library = IndexedLibrary.open(settings, log=_err, progress=True)
-    article = library.remove_article(args.id)
-    _report_update(library)
+    with _shared_articles(settings) as shared:
+        shared.get(args.id)  # an unknown id fails before the model loads
+    with _opened_library(settings) as library:
+        article = library.remove_article(args.id)
+        _report_update(library)
     print(f"removed {article.id}: {article.title}")
     return 0
 
@@ -310,13 +389,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
     if args.chat is not None:
-        chats = _open_chats(settings)
-        try:
-            answer = chats.ask(args.chat, args.question, everything=True, touch=False).answer
-        finally:
-            chats.close()
+        with _opened_chats(settings) as chats:
+            answer = chats.ask(args.chat, args.question, everything=True, touch=False, converse=False).answer
     else:
-        answer = IndexedLibrary.open(settings, log=_err, progress=True).ask(args.question, k=args.k)
+        with _opened_library(settings) as library:
+            answer = library.ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -411,7 +488,16 @@ def parser() -> argparse.ArgumentParser:
     split.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 JSON, e.g. ../shared/eval/xquad.ar.json")
     split.add_argument("out", metavar="OUT.json", help="where to write the split")
     split.set_defaults(run=cmd_library_split)
+    feedback = sub.add_parser("feedback", help="the 👍/👎 presses under the bot's answers")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    export = feedback_sub.add_parser("export", help="write every press as JSONL (one object a line; see README)")
+    export.add_argument(
+        "--since", type=since_date, default=0.0, metavar="DATE", help="only presses from then on (UTC ISO date)"
+    )
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(run=cmd_feedback_export)
     calibrate.register(sub)
+    evaluate_followups.register(sub)
     db_commands.register(sub)
     return top
 

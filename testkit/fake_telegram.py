@@ -1,18 +1,24 @@
 """A small Bot API server for the end-to-end tests and the benchmarks, run in a thread on 127.0.0.1.
 
 It speaks the HTTP interface the bot uses (getMe, getUpdates with long polling,
-sendMessage with inline keyboards, sendChatAction, setMyCommands, answerCallbackQuery,
-getChatMember, getChatAdministrators, deleteWebhook, getFile and the file download route
-/file/bot<token>/<file_path>) and checks
+sendMessage with inline keyboards, editMessageText and editMessageReplyMarkup, sendChatAction,
+setMyCommands, answerCallbackQuery, getChatMember, getChatAdministrators, deleteWebhook,
+getFile and the file download route /file/bot<token>/<file_path>) and checks
 messages the way Telegram does: HTML entities are parsed (unknown or unbalanced tags, a bare
 `<` or `&` are refused with "Bad Request: can't parse entities: ..."), the visible text must
 not be empty and must fit 4,096 UTF-16 code units. Tests play the users (`send_text`, ...),
 read what the bot sent (`sent`, `wait_for_messages`), and inject failures (`fail_next`).
 A user sending a file (`send_document`) stores its bytes for getFile and the download; a
-user pressing a button (`press_button`) sends the bot's message that carries it; a group's
-administrators are whoever `set_admins` names.
+user pressing a button (`press_button`) sends the bot's message that carries it, as it is
+now (after the bot's edits), and the bot's answer to the press is kept (`callback_answer`);
+a group's administrators are whoever `set_admins` names.
+Only the bot's own messages can be edited, in their chat; an edit that changes nothing is
+refused with "message is not modified", as Telegram does. `current` gives a message as it
+is after its edits, `edits_to` every edit in a chat.
 A load (the benchmarks) sends many chats' questions in one batch (`send_texts`) and reads each
-chat's replies (`messages_by_chat`).
+chat's replies (`messages_by_chat`). A user typing `@bot question` sends an inline query
+(`send_inline_query`); the bot's answerInlineQuery is checked as Telegram checks it
+(inline_results.py) and kept (`wait_for_inline_answer`).
 Webhooks: setWebhook, deleteWebhook and getWebhookInfo as Telegram answers them (getUpdates is
 refused with 409 while a webhook is set); updates are then POSTed to the webhook — or, standing
 in for a load balancer, in turn to the URLs `deliver_to` names — with the secret header, and
@@ -38,8 +44,9 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 from .bot_api_http import handler_for
+from .inline_results import InlineAnswer, InlineAnswerError, check_inline_answer, inline_query_json
 from .telegram_html import ParseError, parse_html, user_entities, utf16_length
-from .telegram_objects import Call, Hold, Sent, chat_json, check_keyboard, member_json, user_json
+from .telegram_objects import Call, CallbackAnswer, Hold, Sent, chat_json, check_keyboard, member_json, user_json
 from .webhook_delivery import GET_UPDATES_CONFLICT, Delivery, WebhookQueue, check_webhook, start_deliveries
 
 __all__ = [
@@ -47,9 +54,11 @@ __all__ = [
     "BOT_USERNAME",
     "MESSAGE_LIMIT",
     "Call",
+    "CallbackAnswer",
     "Delivery",
     "FakeTelegram",
     "Hold",
+    "InlineAnswer",
     "ParseError",
     "Sent",
     "WaitTimeoutError",
@@ -58,7 +67,12 @@ __all__ = [
 ]
 
 MESSAGE_LIMIT = 4096
+CALLBACK_TEXT_LIMIT = 200  # characters of an answerCallbackQuery text
 BOT_ID = 7000001
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
 BOT_USERNAME = "sanad_test_bot"
 
 
@@ -83,12 +97,17 @@ class _State:
     sent: list[Sent] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     failures: list[_Failure] = field(default_factory=list)
-    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # as they are now
+    current: dict[tuple[int, int], Sent] = field(default_factory=dict)  # the bot's, after their edits
+    edits: list[Sent] = field(default_factory=list)  # each edit, as the message was after it
+    queries: dict[str, CallbackAnswer | None] = field(default_factory=dict)  # callback query -> answer
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id -> (file_path, bytes)
     downloads: list[str] = field(default_factory=list)  # file paths the bot downloaded
     admins: dict[int, tuple[int, ...]] = field(default_factory=dict)  # chat -> (creator, administrators...)
     holds: list[Hold] = field(default_factory=list)
     webhook: WebhookQueue = field(default_factory=WebhookQueue)
+    inline_pending: set[str] = field(default_factory=set)  # inline query ids not answered yet
+    inline_answers: dict[str, InlineAnswer] = field(default_factory=dict)
     stopping: bool = False
 
 
@@ -114,7 +133,7 @@ class FakeTelegram:
             "username": username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,  # after /setinline in @BotFather
         }
         self._state = _State()
         self._changed = threading.Condition()
@@ -234,6 +253,7 @@ class FakeTelegram:
         user = user_json(user_id or abs(chat_id))
         with self._changed:
             stored = self._state.messages.get((message.chat_id, message.message_id)) if message else None
+            self._state.queries[query_id] = None
         chat, bot = chat_json(chat_id), self.bot_user
         text = {"message_id": 1, "date": int(time.time()), "chat": chat, "from": bot, "text": "زر"}
         self._push(
@@ -263,21 +283,39 @@ class FakeTelegram:
             self._state.holds.append(hold)
         return hold
 
+    def send_inline_query(self, user_id: int, query: str, *, chat_type: str = "private") -> str:
+        """A user types `@bot query` in a chat of `chat_type`; returns the inline query id."""
+        query_id = f"iq{next(self._update_ids)}"
+        with self._changed:
+            self._state.inline_pending.add(query_id)
+        self._push({"inline_query": inline_query_json(query_id, user_id, query, chat_type)})
+        return query_id
+
+    def wait_for_inline_answer(self, query_id: str, timeout: float = 30.0) -> InlineAnswer:
+        """The bot's (accepted) answer to an inline query, once it came."""
+        self.wait_until(
+            lambda: query_id in self._state.inline_answers, timeout, f"an answer to inline query {query_id}"
+        )
+        with self._changed:
+            return self._state.inline_answers[query_id]
+
     def set_admins(self, chat_id: int, creator: int, *administrators: int) -> None:
         """Make `creator` the group's creator and the others its administrators; anyone else is a member."""
         with self._changed:
             self._state.admins[chat_id] = (creator, *administrators)
 
     def _new_message(self, chat_id: int, user_id: int | None, reply_to: Sent | None) -> dict[str, Any]:
+        message_id = next(self._message_ids)
         message = {
-            "message_id": next(self._message_ids),
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": chat_json(chat_id),
             "from": user_json(user_id or abs(chat_id)),
         }
-        if reply_to is not None:
-            with self._changed:
+        with self._changed:
+            if reply_to is not None:
                 message["reply_to_message"] = self._state.messages[(reply_to.chat_id, reply_to.message_id)]
+            self._state.messages[(chat_id, message_id)] = message  # a user's: never editable
         return message
 
     def _text_message(self, chat_id: int, text: str, user_id: int | None, reply_to: Sent | None) -> dict[str, Any]:
@@ -304,6 +342,21 @@ class FakeTelegram:
         """Every request the bot made (successful or not), optionally of one method."""
         with self._changed:
             return [call for call in self._state.calls if method is None or call.method == method]
+
+    def current(self, sent: Sent) -> Sent:
+        """The bot's message as it is now, after its edits."""
+        with self._changed:
+            return self._state.current.get((sent.chat_id, sent.message_id), sent)
+
+    def edits_to(self, chat_id: int) -> list[Sent]:
+        """Every edit of the bot's messages in one chat, in order (each as the message was after it)."""
+        with self._changed:
+            return [edit for edit in self._state.edits if edit.chat_id == chat_id]
+
+    def callback_answer(self, query_id: str) -> CallbackAnswer | None:
+        """What the bot answered to a button press (None: not yet)."""
+        with self._changed:
+            return self._state.queries.get(query_id)
 
     def messages_to(self, chat_id: int) -> list[Sent]:
         """Messages the bot sent to one chat."""
@@ -490,8 +543,29 @@ class FakeTelegram:
         return True
 
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
-        if not params.get("callback_query_id"):
-            raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        query_id, text = str(params.get("callback_query_id", "")), str(params.get("text") or "")
+        with self._changed:
+            if query_id not in self._state.queries or self._state.queries[query_id] is not None:
+                raise _ApiError(
+                    400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+                )
+            if len(text) > CALLBACK_TEXT_LIMIT:
+                raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+            alert = str(params.get("show_alert", "")).lower() in ("true", "1")
+            self._state.queries[query_id] = CallbackAnswer(query_id, text, alert, time.monotonic())
+            self._changed.notify_all()
+        return True
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("inline_query_id", ""))
+        with self._changed:
+            try:
+                answer = check_inline_answer(params, known=query_id in self._state.inline_pending)
+            except InlineAnswerError as exc:
+                raise _ApiError(exc.status, exc.description) from exc
+            self._state.inline_pending.discard(query_id)  # a query is answered once
+            self._state.inline_answers[query_id] = answer
+            self._changed.notify_all()
         return True
 
     def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -521,20 +595,7 @@ class FakeTelegram:
         text = params.get("text", "")
         if complaint := check_keyboard(params.get("reply_markup")):
             raise _ApiError(400, complaint)
-        parse_mode = params.get("parse_mode") or None
-        plain = text
-        entities: list[dict[str, Any]] = []
-        if parse_mode is not None and parse_mode.upper() == "HTML":
-            try:
-                plain, entities = parse_html(text)
-            except ParseError as exc:
-                raise _ApiError(400, f"Bad Request: {exc}".replace("Bad Request: C", "Bad Request: c", 1)) from exc
-        elif parse_mode is not None:
-            raise _ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in this fake")
-        if not plain.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        if utf16_length(plain) > MESSAGE_LIMIT:
-            raise _ApiError(400, "Bad Request: message is too long")
+        parse_mode, plain, entities = _parsed_text(params, "Bad Request: message is too long")
         chat_id = params["chat_id"]
         reply = params.get("reply_parameters") or {}
         message_id = next(self._message_ids)
@@ -553,11 +614,95 @@ class FakeTelegram:
         with self._changed:
             self._state.messages[(chat_id, message_id)] = message
             replied = reply.get("message_id")
-            self._state.sent.append(
-                Sent(message_id, chat_id, text, parse_mode, plain, entities, replied, time.monotonic(), markup)
-            )
+            sent = Sent(message_id, chat_id, text, parse_mode, plain, entities, replied, time.monotonic(), markup)
+            self._state.sent.append(sent)
+            self._state.current[(chat_id, message_id)] = sent
             self._changed.notify_all()
         return message
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        if complaint := check_keyboard(params.get("reply_markup")):
+            raise _ApiError(400, complaint)
+        parse_mode, plain, entities = _parsed_text(params, "Bad Request: MESSAGE_TOO_LONG")
+        # Telegram drops an inline keyboard that the edit does not send again.
+        return self._edit(params, str(params.get("text", "")), parse_mode, plain, entities)
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        if complaint := check_keyboard(params.get("reply_markup")):
+            raise _ApiError(400, complaint)
+        with self._changed:
+            before = self._editable(params)
+        return self._edit(params, before.text, before.parse_mode, before.plain, before.entities)
+
+    def _editable(self, params: dict[str, Any]) -> Sent:
+        """The bot's message an edit names (call with the lock held), or the error Telegram gives."""
+        if "inline_message_id" in params:
+            raise _ApiError(400, "Bad Request: inline messages are not supported by this fake")
+        chat_id, message_id = params.get("chat_id"), params.get("message_id")
+        if not isinstance(chat_id, int) or not isinstance(message_id, int):
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        message = self._state.messages.get((chat_id, message_id))
+        if message is None:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        if message["from"]["id"] != self.bot_user["id"]:
+            raise _ApiError(400, "Bad Request: message can't be edited")
+        return self._state.current[(chat_id, message_id)]
+
+    def _edit(
+        self, params: dict[str, Any], text: str, parse_mode: str | None, plain: str, entities: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        markup = params.get("reply_markup") or None
+        if markup is not None and not markup.get("inline_keyboard"):
+            markup = None  # an empty keyboard is no keyboard
+        with self._changed:
+            before = self._editable(params)
+            if (before.plain, before.entities, before.reply_markup) == (plain, entities, markup):
+                raise _ApiError(400, NOT_MODIFIED)
+            edited = Sent(
+                before.message_id,
+                before.chat_id,
+                text,
+                parse_mode,
+                plain,
+                entities,
+                before.reply_to,
+                time.monotonic(),
+                markup,
+            )
+            message = dict(
+                self._state.messages[(before.chat_id, before.message_id)], text=plain, edit_date=int(time.time())
+            )
+            message.pop("entities", None)
+            message.pop("reply_markup", None)
+            if entities:
+                message["entities"] = entities
+            if markup:
+                message["reply_markup"] = markup
+            self._state.messages[(before.chat_id, before.message_id)] = message
+            self._state.current[(before.chat_id, before.message_id)] = edited
+            self._state.edits.append(edited)
+            self._changed.notify_all()
+        return message
+
+
+def _parsed_text(params: dict[str, Any], too_long: str) -> tuple[str | None, str, list[dict[str, Any]]]:
+    """(parse mode, visible text, entities) of a message's text, checked as Telegram does."""
+    text = str(params.get("text", ""))
+    parse_mode = params.get("parse_mode") or None
+    plain = text
+    entities: list[dict[str, Any]] = []
+    if parse_mode is not None and parse_mode.upper() == "HTML":
+        try:
+            plain, entities = parse_html(text)
+        except ParseError as exc:
+            raise _ApiError(400, f"Bad Request: {exc}".replace("Bad Request: C", "Bad Request: c", 1)) from exc
+    elif parse_mode is not None:
+        raise _ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in this fake")
+    if not plain.strip():
+        raise _ApiError(400, "Bad Request: message text is empty")
+    if utf16_length(plain) > MESSAGE_LIMIT:
+        raise _ApiError(400, too_long)
+    return parse_mode, plain, entities
 
 
 class _ApiError(Exception):

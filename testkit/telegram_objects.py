@@ -3,8 +3,8 @@
 `chat_json` and `user_json` build the Chat and User objects of updates (a positive id is a
 private chat, a negative one a supergroup), `member_json` a ChatMember; `check_keyboard`
 refuses inline keyboards as Telegram does; `Sent` is a message the bot sent, as Telegram
-stored it (with its buttons), `Call` one request the bot made, and `Hold` one whose answer a
-test holds back.
+stored it (with its buttons), `CallbackAnswer` its answer to a button press, `Call` one
+request the bot made, and `Hold` one whose answer a test holds back.
 """
 
 from __future__ import annotations
@@ -62,6 +62,16 @@ class Sent:
     def quotes(self) -> list[str]:
         """The text of every blockquote."""
         return self.entity_texts("blockquote", "expandable_blockquote")
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """The bot's answer to a button press (answerCallbackQuery)."""
+
+    query_id: str
+    text: str  # the toast ("" for none)
+    show_alert: bool
+    at: float  # time.monotonic() when it was accepted
 
 
 @dataclass

@@ -12,8 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.conversation import Turn
 from embeddings.errors import SettingsError
-from embeddings.store import SCHEMA_VERSION, ChatStore, PostgresChatStore, SQLiteChatStore, UpdateClaim
+from embeddings.store import (
+    SCHEMA_VERSION,
+    ChatStore,
+    Feedback,
+    KeptAnswer,
+    PostgresChatStore,
+    QuotedText,
+    QuoteRef,
+    SQLiteChatStore,
+    UpdateClaim,
+)
+from embeddings.store.sqlite import _MIGRATIONS
 from embeddings.types import text_checksum
 
 A, B = 1001, -1002003004  # a private chat and a group
@@ -137,10 +149,12 @@ def test_everything_survives_reopening(make_store: Callable[[], ChatStore]) -> N
     store.set_focus(A, "chat/1")
     store.record_add(7, 1000.0)
     token = store.put_action(A, "focus", "chat/1")
+    store.put_turn(turn(A, "سؤال قبل إعادة التشغيل", focus="chat/1"))
     store.close()
     again = make_store()
     assert [a.text for a in again.articles(A)] == ["kept"] and again.focus(A) == "chat/1"
     assert again.adds_since(7, 0.0) == 1 and again.action(token) is not None
+    assert again.last_turn(A) == turn(A, "سؤال قبل إعادة التشغيل", focus="chat/1")
     assert add(again, A, "next") == 2
 
 
@@ -183,7 +197,170 @@ def test_a_reachable_store_says_so(make_store: Callable[[], ChatStore]) -> None:
     assert store.try_lead("set-webhook")
 
 
+# --- kept answers and feedback ----------------------------------------------------------------
+
+
+def ref(article_id: str, start: int) -> QuoteRef:
+    return QuoteRef(article_id, "c" * 64, 1 + start // 100, start, start + 50, start + 10, start + 40, 0.5, 0.8, 2.0)
+
+
+def kept(chat_id: int, *starts: int, shown: int = 1, article_id: str = "chat/1") -> KeptAnswer:
+    quotes = tuple(ref(article_id, start) for start in starts)
+    return KeptAnswer(chat_id, "ما السؤال؟", "answer", 0.75, quotes, shown)
+
+
+def vote(chat_id: int, at: float, article_id: str | None = "chat/1", text: str = "نص الفقرة.") -> Feedback:
+    quote = None
+    if article_id is not None:
+        quote = QuotedText(article_id, "عنوان", "https://example.com/a", 2, 100, 110, 100, 104, text, text[:4])
+    kind = "answer" if quote else "not_found"
+    return Feedback(chat_id, "up" if quote else "down", at, "ما السؤال؟", kind, 0.5, quote)
+
+
+def test_a_kept_answer_round_trips_and_only_its_chat_reads_it(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    answer = store.put_answer(kept(A, 0, 100, 200))
+    assert answer.id > 0 and answer.created > 0
+    assert store.kept_answer(A, answer.id) == answer and answer.quotes[1] == ref("chat/1", 100)
+    assert store.kept_answer(B, answer.id) is None and store.take_quotes(B, answer.id, 3) is None
+    assert store.kept_answer(A, answer.id + 1000) is None
+    assert store.put_answer(kept(A, 0)).id != answer.id
+
+
+def test_take_quotes_gives_each_quote_once_then_nothing(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    answer = store.put_answer(kept(A, 0, 100, 200, 300, 400, 500, shown=2))
+    assert store.take_quotes(A, answer.id, 3) == tuple(ref("chat/1", s) for s in (200, 300, 400))
+    store.close()
+    again = make_store()  # after a restart the answer goes on where it was
+    assert again.take_quotes(A, answer.id, 3) == (ref("chat/1", 500),)
+    assert again.take_quotes(A, answer.id, 3) == ()
+    stored = again.kept_answer(A, answer.id)
+    assert stored is not None and stored.shown == 6
+
+
+def test_an_action_can_name_a_kept_answer(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    answer = store.put_answer(kept(A, 0))
+    token = store.put_action(A, "more", "", answer=answer.id)
+    action = store.action(token)
+    assert action is not None and (action.kind, action.answer, action.chat_id) == ("more", answer.id, A)
+    other = store.action(store.put_action(A, "focus", "chat/1"))
+    assert other is not None and other.answer is None
+
+
+def test_feedback_is_listed_oldest_first_since_a_time(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    for at, chat in ((3000.0, A), (1000.0, B), (2000.0, A)):
+        store.add_feedback(vote(chat, at))
+    store.add_feedback(vote(B, 4000.0, article_id=None))
+    assert [f.at for f in store.feedback()] == [1000.0, 2000.0, 3000.0, 4000.0]
+    assert [f.at for f in store.feedback(since=2000.0)] == [2000.0, 3000.0, 4000.0]
+    assert store.feedback()[0] == vote(B, 1000.0)
+    last = store.feedback()[-1]
+    assert last.quote is None and last.kind == "not_found" and last.vote == "down"
+
+
+def test_forgetting_an_article_unties_kept_answers_from_its_text_and_drops_its_feedback(
+    make_store: Callable[[], ChatStore],
+) -> None:
+    store = make_store()
+    first, second = add(store, A, "one"), add(store, A, "two")
+    mixed = store.put_answer(KeptAnswer(A, "س", "answer", None, (ref(f"chat/{first}", 0), ref(f"chat/{second}", 0)), 1))
+    store.add_feedback(vote(A, 1.0, f"chat/{first}"))
+    store.add_feedback(vote(A, 2.0, f"chat/{second}"))
+    store.add_feedback(vote(B, 3.0, f"chat/{first}"))
+    of_b = store.put_answer(kept(B, 0, article_id=f"chat/{first}"))  # B's own chat/1: another article
+    store.delete_article(A, first)
+    answer = store.kept_answer(A, mixed.id)
+    assert answer is not None and [(q.article_id, q.checksum) for q in answer.quotes] == [
+        (f"chat/{first}", ""),  # the rank stays (its button says the article is gone), its text's fingerprint not
+        (f"chat/{second}", "c" * 64),
+    ]
+    other = store.kept_answer(B, of_b.id)
+    assert other is not None and other.quotes[0].checksum == "c" * 64
+    assert [(f.chat_id, f.quote and f.quote.article_id) for f in store.feedback()] == [
+        (A, f"chat/{second}"),
+        (B, f"chat/{first}"),
+    ]
+
+
+def test_delete_owner_drops_its_kept_answers_and_feedback(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    answer = store.put_answer(kept(A, 0))
+    token = store.put_action(A, "vote_up", "", answer=answer.id)
+    store.add_feedback(vote(A, 1.0))
+    store.add_feedback(vote(B, 2.0))
+    store.delete_owner(A)
+    assert store.kept_answer(A, answer.id) is None and store.action(token) is None
+    assert [f.chat_id for f in store.feedback()] == [B]
+
+
+def turn(chat: int, question: str, **fields: object) -> Turn:
+    values: dict[str, object] = {"topic": question, "asked": 1_000.0, "focus": "", **fields}
+    return Turn(chat, question, **values)  # type: ignore[arg-type]
+
+
+def test_a_chat_keeps_its_latest_turn_only_and_never_another_chats(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.last_turn(A) is None
+    first = turn(A, "من قاد التدريبات؟", article_id="lib-article", start=10, end=90, sentence_start=20, sentence_end=60)
+    store.put_turn(first)
+    assert store.last_turn(A) == first and store.last_turn(B) is None
+    later = turn(A, "ومتى حدث ذلك؟", topic="ومتى حدث ذلك؟ من قاد التدريبات؟", asked=1_030.5, focus="chat/1")
+    store.put_turn(later)
+    store.put_turn(turn(B, "سؤال المجموعة"))
+    assert store.last_turn(A) == later and store.last_turn(B) == turn(B, "سؤال المجموعة")
+
+
+def test_a_turn_goes_with_its_article_and_with_its_chat(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    number = add(store, A, "about a turn")
+    store.put_turn(turn(A, "سؤال عن مقالي", article_id=f"chat/{number}", start=0, end=12))
+    other = add(store, A, "another article")
+    store.delete_article(A, other)
+    assert store.last_turn(A) is not None  # a turn about another article stays
+    store.delete_article(A, number)
+    assert store.last_turn(A) is None
+    store.put_turn(turn(A, "سؤال وهو مركّز", focus=f"chat/{add(store, A, 'focused')}"))
+    store.put_turn(turn(B, "سؤال المجموعة"))
+    store.delete_owner(A)
+    assert store.last_turn(A) is None and store.last_turn(B) is not None
+
+
 # --- SQLite specifics ------------------------------------------------------------------------
+
+
+def test_sqlite_brings_a_version_1_database_up_to_date(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "sanad.db")
+    db.executescript(f"{_MIGRATIONS[0]} PRAGMA user_version = 1;")
+    db.execute("INSERT INTO chats (chat_id, last_active) VALUES (?, 0)", (A,))
+    db.execute("INSERT INTO actions VALUES ('old-token', ?, 'focus', 'chat/1', '', 1e12)", (A,))
+    db.commit()
+    db.close()
+    store = SQLiteChatStore(tmp_path / "sanad.db")
+    old = store.action("old-token")
+    assert old is not None and old.kind == "focus" and old.answer is None
+    answer = store.put_answer(kept(A, 0))
+    assert store.kept_answer(A, answer.id) == answer
+    store.close()
+
+
+def test_sqlite_brings_a_version_1_file_up_to_date(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "sanad.db")
+    db.executescript(f"BEGIN; {_MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
+    db.execute("INSERT INTO chats (chat_id, next_number, last_active) VALUES (?, 2, 0)", (A,))
+    db.execute(
+        "INSERT INTO articles VALUES (?, 1, 'title', 'file.txt', 'old text', '2026-01-01T00:00:00+00:00', ?)",
+        (A, text_checksum("old text")),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteChatStore(tmp_path / "sanad.db")
+    assert [a.text for a in store.articles(A)] == ["old text"] and store.last_turn(A) is None
+    store.put_turn(turn(A, "سؤال بعد الترقية"))
+    assert store.last_turn(A) is not None
+    store.close()
 
 
 def test_sqlite_uses_wal_foreign_keys_and_the_schema_version(tmp_path: Path) -> None:
@@ -210,6 +387,8 @@ def test_sqlite_leaves_no_trace_of_a_forgotten_text_in_its_files(tmp_path: Path)
     add(store, A, "kept text " * 50)
     number = add(store, A, marker)
     add(store, B, marker)
+    store.add_feedback(vote(A, 1.0, f"chat/{number}", text=marker))
+    store.add_feedback(vote(B, 1.0, "chat/1", text=marker))
     store.delete_article(A, number)
     store.delete_owner(B)
     files = [p for p in tmp_path.iterdir() if p.name.startswith("sanad.db")]

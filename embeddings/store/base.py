@@ -5,6 +5,9 @@ numbered 1, 2, 3, ... in the order they were added, and a number is never given 
 the same owner, so a stale button or a typed `/forget 3` can never reach a newer article.
 Every method takes the owner: there is no way to read an article without saying whose.
 
+Turns are each chat's latest question and what its answer led with, so that a follow-up
+("ومتى حدث ذلك؟") can lean on it (conversation.py); a chat keeps only its latest one.
+
 Actions are what inline buttons point at: the button carries only a random token, and the
 store keeps, for that token, the chat it was shown in and what it does. Nothing a client
 sends is trusted: the pressing chat must be the token's chat.
@@ -14,6 +17,12 @@ before handling it and records when it is done, so a retry delivered to any repl
 handled once. A claim belongs to the store that took it (its "worker"): a claim of a worker
 that is gone (a replica killed, or a process stopped) may be taken over; one of a live
 worker may not.
+
+A kept answer is what the buttons under an answer need after a restart: the question, its
+kind, and the ranked quotes as references into article texts (no text is copied: the quotes
+are sliced again from the article, which must still be there, unchanged). Feedback (👍/👎)
+copies the quoted text, so that it stays labelled data when the answer is long gone; it is
+deleted with the article (a chat's own) or the chat it came from.
 """
 
 from __future__ import annotations
@@ -21,10 +30,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ..types import Article
+from ..conversation import Turn
+from ..types import AnswerKind, Article
 
-ActionKind = Literal["focus", "forget", "forget_all", "search_all"]
 UpdateState = Literal["claimed", "done", "busy"]
+# focus, forget, forget_all, search_all: /sources and the focus; more, context, vote_up,
+# vote_down: the buttons under an answer (the action names the kept answer).
+ActionKind = Literal["focus", "forget", "forget_all", "search_all", "more", "context", "vote_up", "vote_down"]
+Vote = Literal["up", "down"]
 OWN_PREFIX = "chat/"  # the id of a chat's own article in a collection: never a library file name (no "/")
 
 
@@ -77,6 +90,67 @@ class Action:
     target: str  # an article id (`chat/3` or a library id), or "" for forget_all
     payload: str  # the question, for search_all
     created: float
+    answer: int | None = None  # the kept answer a button under an answer acts on
+
+
+@dataclass(frozen=True)
+class QuoteRef:
+    """One quote of a kept answer: where it is in which article (and which text of it)."""
+
+    article_id: str  # its collection id (`chat/3` or a library id)
+    checksum: str  # sha256 of the article text it was sliced from
+    paragraph: int
+    start: int
+    end: int
+    highlight_start: int
+    highlight_end: int
+    fused: float = 0.0  # the scores it ranked with
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """An answer shown in a chat, kept for its buttons: ranked quotes, how many were shown.
+    `id` and `created` are the store's (0 before `put_answer`)."""
+
+    chat_id: int
+    question: str
+    kind: AnswerKind
+    confidence: float | None
+    quotes: tuple[QuoteRef, ...]
+    shown: int
+    id: int = 0
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class QuotedText:
+    """What a piece of feedback was about: the quote with its text, copied when pressed."""
+
+    article_id: str
+    title: str
+    source: str
+    paragraph: int
+    start: int
+    end: int
+    highlight_start: int
+    highlight_end: int
+    text: str  # article.text[start:end]
+    sentence: str  # article.text[highlight_start:highlight_end]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One press of 👍 or 👎 under an answer (`quote` None: a not_found answer quoted nothing)."""
+
+    chat_id: int
+    vote: Vote
+    at: float  # seconds since the epoch
+    question: str
+    kind: AnswerKind
+    confidence: float | None
+    quote: QuotedText | None
 
 
 @dataclass(frozen=True)
@@ -118,12 +192,15 @@ class ChatStore(Protocol):
         ...
 
     def delete_article(self, owner: int, number: int) -> StoredArticle | None:
-        """Delete one of the owner's articles, its buttons, and the focus on it; returns it."""
+        """Delete one of the owner's articles, its buttons, the focus on it, the turn about it
+        and the feedback on it; the kept answers' quotes of it forget its checksum (so no text
+        matches them again);
+        returns it."""
         ...
 
     def delete_owner(self, owner: int) -> int:
-        """Delete everything of the owner (articles, focus, buttons, activity); returns the
-        number of articles deleted."""
+        """Delete everything of the owner (articles, focus, buttons, kept answers, feedback,
+        turn, activity); returns the number of articles deleted."""
         ...
 
     def focus(self, chat_id: int) -> str | None:
@@ -150,12 +227,45 @@ class ChatStore(Protocol):
         """Every chat with articles or activity, by id."""
         ...
 
-    def put_action(self, chat_id: int, kind: ActionKind, target: str, payload: str = "") -> str:
-        """Remember what a button shown in `chat_id` does; returns its random token."""
+    def put_action(
+        self, chat_id: int, kind: ActionKind, target: str, payload: str = "", answer: int | None = None
+    ) -> str:
+        """Remember what a button shown in `chat_id` does (on the kept `answer`, for the
+        buttons under an answer); returns its random token."""
         ...
 
     def action(self, token: str) -> Action | None:
         """The action of a token, or None if unknown (or expired)."""
+        ...
+
+    def put_answer(self, answer: KeptAnswer) -> KeptAnswer:
+        """Keep an answer shown in `answer.chat_id`; returns it with its id and time."""
+        ...
+
+    def kept_answer(self, chat_id: int, answer_id: int) -> KeptAnswer | None:
+        """The kept answer, or None if unknown, expired, or another chat's."""
+        ...
+
+    def take_quotes(self, chat_id: int, answer_id: int, count: int) -> tuple[QuoteRef, ...] | None:
+        """The next `count` quotes of the kept answer not shown yet, marked shown in the same
+        transaction (two presses never get the same ones); () when none is left, None when
+        the answer is unknown, expired, or another chat's."""
+        ...
+
+    def add_feedback(self, feedback: Feedback) -> None:
+        """Store one press of 👍 or 👎."""
+        ...
+
+    def feedback(self, since: float = 0.0) -> list[Feedback]:
+        """Every press at or after `since` (seconds since the epoch), oldest first, all chats."""
+        ...
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        ...
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one (none once its article or the chat is deleted)."""
         ...
 
     def claim_update(self, update_id: int) -> UpdateClaim:

@@ -17,15 +17,18 @@ import secrets
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from ..conversation import Turn
 from ..errors import SettingsError
-from ..types import text_checksum
-from .base import Action, ActionKind, ChatSummary, StoredArticle, UpdateClaim
+from ..types import AnswerKind, text_checksum
+from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
+from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
-SCHEMA_VERSION = 2
-ACTION_DAYS = 7  # a button older than this no longer works (its row is pruned)
+SCHEMA_VERSION = 4
+ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters
 UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
 
@@ -59,7 +62,74 @@ _MIGRATIONS: tuple[str, ...] = (
         created REAL NOT NULL
     );
     """,
-    # 1 -> 2: Telegram updates claimed and handled (webhook mode); `worker` is the claiming
+    # 1 -> 2: the answers behind the buttons under an answer, and the feedback on them.
+    """
+    CREATE TABLE answers (
+        id         INTEGER PRIMARY KEY,
+        chat_id    INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+        question   TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        confidence REAL,
+        shown      INTEGER NOT NULL,
+        created    REAL NOT NULL
+    );
+    CREATE INDEX answers_by_created ON answers(created);
+    CREATE TABLE answer_quotes (
+        answer_id       INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+        rank            INTEGER NOT NULL,
+        article_id      TEXT NOT NULL,
+        checksum        TEXT NOT NULL,
+        paragraph       INTEGER NOT NULL,
+        start           INTEGER NOT NULL,
+        stop            INTEGER NOT NULL,
+        highlight_start INTEGER NOT NULL,
+        highlight_end   INTEGER NOT NULL,
+        fused           REAL NOT NULL,
+        dense           REAL NOT NULL,
+        lexical         REAL NOT NULL,
+        PRIMARY KEY (answer_id, rank)
+    );
+    CREATE INDEX answer_quotes_by_article ON answer_quotes(article_id);
+    ALTER TABLE actions ADD COLUMN answer INTEGER REFERENCES answers(id) ON DELETE CASCADE;
+    CREATE INDEX actions_by_answer ON actions(answer);
+    CREATE TABLE feedback (
+        id              INTEGER PRIMARY KEY,
+        chat_id         INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+        at              REAL NOT NULL,
+        vote            TEXT NOT NULL,
+        question        TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        confidence      REAL,
+        article_id      TEXT,
+        title           TEXT,
+        source          TEXT,
+        paragraph       INTEGER,
+        start           INTEGER,
+        stop            INTEGER,
+        highlight_start INTEGER,
+        highlight_end   INTEGER,
+        passage         TEXT,
+        sentence        TEXT
+    );
+    CREATE INDEX feedback_by_time ON feedback(at);
+    CREATE INDEX feedback_by_article ON feedback(chat_id, article_id);
+    """,
+    # 2 -> 3: each chat's latest question, for follow-ups (conversation.py)
+    """
+    CREATE TABLE turns (
+        chat_id        INTEGER PRIMARY KEY REFERENCES chats(chat_id) ON DELETE CASCADE,
+        question       TEXT NOT NULL,
+        topic          TEXT NOT NULL,
+        asked          REAL NOT NULL,
+        focus          TEXT NOT NULL,
+        article_id     TEXT NOT NULL,
+        passage_start  INTEGER NOT NULL,
+        passage_end    INTEGER NOT NULL,
+        sentence_start INTEGER NOT NULL,
+        sentence_end   INTEGER NOT NULL
+    );
+    """,
+    # 3 -> 4: Telegram updates claimed and handled (webhook mode); `worker` is the claiming
     # store's random id while `state` is 'claimed', NULL once 'failed' or 'done'.
     """
     CREATE TABLE updates (
@@ -72,6 +142,7 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX updates_by_changed ON updates(changed);
     """,
 )
+_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
 
 
@@ -182,10 +253,19 @@ class SQLiteChatStore:
         if found is None:
             return None
         target = found.article().id
+        in_chat = "SELECT id FROM answers WHERE chat_id = ?"
         self._write(
             ("DELETE FROM articles WHERE owner = ? AND number = ?", (owner, number)),
             ("DELETE FROM actions WHERE chat_id = ? AND target = ?", (owner, target)),
+            # The kept answers keep their ranks (their buttons then say the article is gone), not
+            # the fingerprint of a text that is no more.
+            (
+                f"UPDATE answer_quotes SET checksum = '' WHERE article_id = ? AND answer_id IN ({in_chat})",
+                (target, owner),
+            ),
+            ("DELETE FROM feedback WHERE chat_id = ? AND article_id = ?", (owner, target)),
             ("UPDATE chats SET focus = NULL WHERE chat_id = ? AND focus = ?", (owner, target)),
+            ("DELETE FROM turns WHERE chat_id = ? AND (article_id = ? OR focus = ?)", (owner, target, target)),
             checkpoint=True,
         )
         return found
@@ -238,15 +318,18 @@ class SQLiteChatStore:
 
     # --- buttons -----------------------------------------------------------------------------
 
-    def put_action(self, chat_id: int, kind: ActionKind, target: str, payload: str = "") -> str:
+    def put_action(
+        self, chat_id: int, kind: ActionKind, target: str, payload: str = "", answer: int | None = None
+    ) -> str:
         """Remember what a button shown in `chat_id` does; returns its random token."""
         token, now = secrets.token_urlsafe(TOKEN_BYTES), time.time()
         self._write(
             ("DELETE FROM actions WHERE created < ?", (now - ACTION_DAYS * 86_400,)),
             (_ENSURE_CHAT, (chat_id, now)),
             (
-                "INSERT INTO actions (token, chat_id, kind, target, payload, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (token, chat_id, kind, target, payload, now),
+                "INSERT INTO actions (token, chat_id, kind, target, payload, created, answer) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token, chat_id, kind, target, payload, now, answer),
             ),
         )
         return token
@@ -255,14 +338,139 @@ class SQLiteChatStore:
         """The action of a token, or None if unknown (or expired)."""
         since = time.time() - ACTION_DAYS * 86_400
         rows = self._rows(
-            "SELECT token, chat_id, kind, target, payload, created FROM actions WHERE token = ? AND created >= ?",
+            "SELECT token, chat_id, kind, target, payload, created, answer FROM actions "
+            "WHERE token = ? AND created >= ?",
             token,
             since,
         )
         if not rows:
             return None
-        token, chat_id, kind, target, payload, created = rows[0]
-        return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created))
+        token, chat_id, kind, target, payload, created, answer = rows[0]
+        kept = int(answer) if answer is not None else None
+        return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created), kept)
+
+    # --- kept answers and feedback -------------------------------------------------------------
+
+    def put_answer(self, answer: KeptAnswer) -> KeptAnswer:
+        """Keep an answer shown in `answer.chat_id`; returns it with its id and time."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM answers WHERE created < ?", (now - ACTION_DAYS * 86_400,))
+                self._db.execute(_ENSURE_CHAT, (answer.chat_id, now))
+                cursor = self._db.execute(
+                    "INSERT INTO answers (chat_id, question, kind, confidence, shown, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (answer.chat_id, answer.question, answer.kind, answer.confidence, answer.shown, now),
+                )
+                answer_id = int(cursor.lastrowid or 0)
+                self._db.executemany(
+                    f"INSERT INTO answer_quotes (answer_id, rank, {QUOTE_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                    [(answer_id, rank, *quote_row(ref)) for rank, ref in enumerate(answer.quotes)],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return replace(answer, id=answer_id, created=now)
+
+    def kept_answer(self, chat_id: int, answer_id: int) -> KeptAnswer | None:
+        """The kept answer, or None if unknown, expired, or another chat's."""
+        with self._lock:
+            return self._kept(chat_id, answer_id)
+
+    def take_quotes(self, chat_id: int, answer_id: int, count: int) -> tuple[QuoteRef, ...] | None:
+        """The next `count` quotes not shown yet, marked shown in the same transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                kept = self._kept(chat_id, answer_id)
+                if kept is not None:
+                    taken = kept.quotes[kept.shown : kept.shown + max(count, 0)]
+                    self._db.execute("UPDATE answers SET shown = ? WHERE id = ?", (kept.shown + len(taken), kept.id))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return taken if kept is not None else None
+
+    def _kept(self, chat_id: int, answer_id: int) -> KeptAnswer | None:
+        """The kept answer (call with the lock held)."""
+        since = time.time() - ACTION_DAYS * 86_400
+        rows = self._db.execute(
+            "SELECT question, kind, confidence, shown, created FROM answers "
+            "WHERE id = ? AND chat_id = ? AND created >= ?",
+            (answer_id, chat_id, since),
+        ).fetchall()
+        if not rows:
+            return None
+        question, kind, confidence, shown, created = rows[0]
+        quotes = self._db.execute(
+            f"SELECT {QUOTE_COLUMNS} FROM answer_quotes WHERE answer_id = ? ORDER BY rank", (answer_id,)
+        ).fetchall()
+        return KeptAnswer(
+            chat_id,
+            str(question),
+            cast(AnswerKind, kind),
+            None if confidence is None else float(confidence),
+            tuple(quote_ref_from_row(row) for row in quotes),
+            int(shown),
+            answer_id,
+            float(created),
+        )
+
+    def add_feedback(self, feedback: Feedback) -> None:
+        """Store one press of 👍 or 👎."""
+        self._write(
+            (_ENSURE_CHAT, (feedback.chat_id, feedback.at)),
+            (f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 16)})", feedback_row(feedback)),
+        )
+
+    def feedback(self, since: float = 0.0) -> list[Feedback]:
+        """Every press at or after `since`, oldest first, all chats."""
+        rows = self._rows(f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE at >= ? ORDER BY at, id", since)
+        return [feedback_from_row(row) for row in rows]
+
+    # --- turns ------------------------------------------------------------------------------
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        values = (
+            turn.chat_id,
+            turn.question,
+            turn.topic,
+            turn.asked,
+            turn.focus,
+            turn.article_id,
+            turn.start,
+            turn.end,
+            turn.sentence_start,
+            turn.sentence_end,
+        )
+        self._write(
+            (_ENSURE_CHAT, (turn.chat_id, turn.asked)),
+            (f"INSERT OR REPLACE INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
+        )
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one."""
+        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = ?", chat_id)
+        if not rows:
+            return None
+        chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = rows[0]
+        return Turn(
+            int(chat),
+            str(question),
+            str(topic),
+            float(asked),
+            str(focus),
+            str(article_id),
+            int(start),
+            int(end),
+            int(sentence_start),
+            int(sentence_end),
+        )
 
     # --- Telegram updates ----------------------------------------------------------------------
 

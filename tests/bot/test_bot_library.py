@@ -31,7 +31,9 @@ MINISTER = next(d for d in read_dev_questions() if "وزير الدفاع" in d.
 
 def cites(reply: str, title: str) -> bool:
     """The reply cites the article as its first source: as the answer's or as the closest passage's."""
-    return f"{messages.SOURCE_LABEL} [1]: {title}" in reply or f"{messages.CLOSEST_LABEL} [1]: {title}" in reply
+    answered = reply.startswith(f"{messages.ANSWER_LABEL}: «") and f"\n{messages.SOURCE_LABEL}: {title} — " in reply
+    closest = f"\n\n{messages.CLOSEST_LABEL}: {title} — " in reply
+    return answered or closest
 
 
 WATER_QUESTION = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر الجديدة؟"
@@ -199,7 +201,7 @@ def test_admin_uploads_a_file_to_their_own_articles_and_shares_it(
     article = article_from(admin_library, SATELLITE.name)
     assert shared.plain.startswith("أضفت المقال: ") and article.id in shared.plain
     answer = plain(say(bot, 5002, SATELLITE_QUESTION))
-    assert "خمسة وأربعين مليون دولار" in answer and f"المصدر [1]: {article.title}" in answer
+    assert "خمسة وأربعين مليون دولار" in answer and cites(answer, article.title)
     copy = SATELLITE.read_bytes().replace(b"\n", b"\n\n")
     [again] = exchange(bot, ADMIN, lambda: bot.send_document(ADMIN, "copy.md", copy, caption="نسخة"))
     assert again.plain.startswith("هذا المقال عندك من قبل") and f"رقمه {number}" in again.plain

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import messages
-from bot.render import MESSAGE_LIMIT, render_answer, render_sources, to_plain
-from embeddings import Answer, Article, Quote, Scores, Span
+from bot.render import MESSAGE_LIMIT, render_answer, render_context, render_more, render_sources, to_plain
+from embeddings import Answer, Article, Quote, Scores, Span, lead_context
 from testkit.fake_telegram import parse_html, utf16_length
 
 ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوية"
@@ -25,11 +25,12 @@ def make_quote(
     paragraph: int = 1,
     start: int = 100,
     link: str | None = None,
+    article_id: str = "a",
 ) -> Quote:
     """A quote of `text` at article offset `start`, its highlight given relative to the text."""
     lo, hi = highlight if highlight is not None else (0, len(text))
     return Quote(
-        article_id="a",
+        article_id=article_id,
         title=title,
         source="src",
         paragraph=paragraph,
@@ -47,33 +48,66 @@ def parsed(messages_html: list[str]) -> list[tuple[str, list[dict]]]:
     return [parse_html(html) for html in messages_html]
 
 
-def blockquote_texts(messages_html: list[str]) -> list[str]:
+def blockquote_texts(messages_html: list[str], kind: str = "expandable_blockquote") -> list[str]:
+    """The texts of the collapsed quotes (`kind` "blockquote": of the open ones)."""
     out = []
     for plain, entities in parsed(messages_html):
         encoded = plain.encode("utf-16-le")
         for e in entities:
-            if e["type"] == "expandable_blockquote":
+            if e["type"] == kind:
                 out.append(encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"))
     return out
 
 
-def test_answer_starts_with_the_answering_sentence_quoted_and_cited() -> None:
+def test_answer_leads_with_the_answering_sentence_and_cites_it_once() -> None:
     quote = make_quote("جملة أولى. وزير الدفاع هو سيرجي شويجو. جملة أخيرة.", (11, 38), title="خبر", paragraph=4)
     [html] = render_answer(Answer("من الوزير؟", True, (quote,)))
     plain, _ = parse_html(html)
-    assert plain.startswith("الجواب: «وزير الدفاع هو سيرجي شويجو.» [1]")
-    assert "المصدر [1]: خبر — الفقرة 4" in plain
-    assert blockquote_texts([html]) == [quote.text]
+    assert plain.startswith("الجواب: «وزير الدفاع هو سيرجي شويجو.»\nالمصدر: خبر — الفقرة 4\n")
+    assert "<b>«وزير الدفاع هو سيرجي شويجو.»</b>" in html and plain.count("خبر") == 1
+    assert blockquote_texts([html]) == [quote.text]  # its passage says more: shown, collapsed
     assert "<blockquote expandable>جملة أولى. <b>وزير الدفاع هو سيرجي شويجو.</b> جملة أخيرة.</blockquote>" in html
 
 
-def test_every_quote_is_cited_in_order() -> None:
-    quotes = tuple(make_quote(f"نص رقم {n}.", paragraph=n) for n in (3, 1, 7))
+def test_a_passage_that_is_only_the_sentence_is_not_quoted_twice() -> None:
+    quote = make_quote("وزير الدفاع هو سيرجي شويجو.", title="خبر", paragraph=4)
+    [html] = render_answer(Answer("من الوزير؟", True, (quote,)))
+    assert to_plain(html) == "الجواب: «وزير الدفاع هو سيرجي شويجو.»\nالمصدر: خبر — الفقرة 4"
+    assert "<blockquote" not in html
+
+
+def test_supporting_passages_follow_collapsed_with_each_title_once() -> None:
+    quotes = (
+        make_quote("نص رقم 3.", paragraph=3, title="الأول"),
+        make_quote("نص رقم 1.", paragraph=1, title="الأول"),
+        make_quote("نص رقم 5.", paragraph=5, title="الثاني", article_id="b"),
+        make_quote("نص رقم 7.", paragraph=7, title="الأول"),
+        make_quote("نص رقم 2.", paragraph=2, title="الثاني", article_id="b"),
+    )
     [html] = render_answer(Answer("سؤال", True, quotes))
     plain = to_plain(html)
-    positions = [plain.index(f"المصدر [{i}]: عنوان — الفقرة {p}") for i, p in ((1, 3), (2, 1), (3, 7))]
-    assert positions == sorted(positions)
-    assert blockquote_texts([html]) == [q.text for q in quotes]
+    headings = ["المصدر: الأول — الفقرة 3", "الفقرة 1:", "المصدر: الثاني — الفقرة 5", "الفقرة 7:", "الفقرة 2:"]
+    headings = [h.rstrip(":") + "\n" for h in headings]
+    positions = [plain.index(heading) for heading in headings]
+    assert positions == sorted(positions) and plain.count("الأول") == 1 and plain.count("الثاني") == 1
+    assert blockquote_texts([html]) == [q.text for q in quotes[1:]]  # the lead's passage is its sentence
+    assert html.count("<blockquote expandable>") == 4 and html.count("<b>") == 3  # the sentence, two titles
+
+
+def test_a_supporting_passage_bolds_its_sentence_only_when_it_says_more() -> None:
+    lead = make_quote("الجواب.", paragraph=1)
+    longer = make_quote("جملة قبل. الجملة الأقرب. جملة بعد.", (10, 24), paragraph=2)
+    [html] = render_answer(Answer("سؤال", True, (lead, longer, make_quote("جملة وحدها.", paragraph=3))))
+    assert "<blockquote expandable>جملة قبل. <b>الجملة الأقرب.</b> جملة بعد.</blockquote>" in html
+    assert "<blockquote expandable>جملة وحدها.</blockquote>" in html
+
+
+def test_a_focused_answer_cites_the_focus_by_paragraph_only() -> None:
+    quotes = (make_quote("جملة الجواب.", paragraph=2), make_quote("أخرى.", paragraph=6, title="غيره", article_id="b"))
+    [html] = render_answer(Answer("سؤال", True, quotes), named="a")
+    plain = to_plain(html)
+    assert plain.startswith("الجواب: «جملة الجواب.»\nالمصدر: الفقرة 2\n") and "عنوان" not in plain
+    assert "المصدر: غيره — الفقرة 6" in plain
 
 
 def test_not_found_quotes_nothing_and_suggests_sources() -> None:
@@ -96,10 +130,11 @@ def test_long_answer_is_split_between_passages() -> None:
     quotes = tuple(make_quote(sentence * 60, (0, len(sentence)), paragraph=n) for n in (1, 2, 3))  # ~3,000 chars each
     html_messages = render_answer(Answer("س", True, quotes))
     assert len(html_messages) == 3
-    for number, html in enumerate(html_messages, start=1):
+    heads = ["الجواب: «", "الفقرة 2\n", "الفقرة 3\n"]
+    for head, html in zip(heads, html_messages, strict=True):
         plain, _ = parse_html(html)
         assert utf16_length(plain) <= MESSAGE_LIMIT
-        assert f"المصدر [{number}]:" in plain  # each passage whole, with its heading
+        assert plain.startswith(head)  # each passage whole, with its heading
     assert blockquote_texts(html_messages) == [q.text for q in quotes]
 
 
@@ -112,9 +147,8 @@ def test_passage_too_long_for_one_message_is_cut_at_sentences_and_reopened() -> 
     assert "".join(pieces) == text
     assert all(piece.endswith("! ") for piece in pieces)  # cut after a sentence, not inside one
     assert to_plain(html_messages[0]).startswith("الجواب: «")
-    assert to_plain(html_messages[1]).startswith("المصدر [1]: عنوان — الفقرة 1\n")  # heading with the first piece
-    for html in html_messages[2:]:
-        assert to_plain(html).startswith("المصدر [1] (تابع):")
+    for html in html_messages[1:]:
+        assert to_plain(html).startswith("الجواب (تابع):\n")
 
 
 def test_sources_list_titles_and_sources() -> None:
@@ -173,7 +207,9 @@ def test_rendered_messages_parse_fit_and_read_right_to_left(quote_list: list[Quo
         assert plain.strip()
         assert is_rtl(plain)
         assert to_plain(html) == plain  # the plain-text fallback shows the same words
-    assert "".join(blockquote_texts(html_messages)) == "".join(q.text for q in quote_list)
+    lead, *others = quote_list
+    quoted = [lead] if lead.text.strip() != lead.highlight_text.strip() else []
+    assert "".join(blockquote_texts(html_messages)) == "".join(q.text for q in [*quoted, *others])
 
 
 @settings(max_examples=60, deadline=None)
@@ -240,3 +276,59 @@ def test_links_survive_cutting_and_stay_within_the_limit() -> None:
     assert '?q=&quot;&lt;x&gt;&quot;"' in "".join(html_messages)
     too_long = make_quote("نص.", link="https://example.com/" + "a" * 2100)
     assert "<a " not in render_answer(Answer("س", True, (too_long,)))[0]
+
+
+# --- the buttons: more quotes, context --------------------------------------------------------
+
+
+def test_more_quotes_are_cited_short_and_the_last_batch_says_no_more() -> None:
+    quotes = (make_quote("نص أول.", paragraph=8), make_quote("نص ثان.", paragraph=9))
+    [html] = render_more(quotes, last=False)
+    plain = to_plain(html)
+    assert plain.startswith(messages.MORE_HEADER) and plain.count("عنوان") == 1 and "الفقرة 9\n" in plain
+    assert blockquote_texts([html]) == ["نص أول.", "نص ثان."] and "لا مزيد" not in plain
+    [last] = render_more(quotes[:1], last=True)
+    assert to_plain(last).endswith(messages.NO_MORE) and "لا مزيد" in messages.NO_MORE
+
+
+TEXT = "فقرة أولى.\nجملة قبل. وجملة الجواب. وجملة بعد.\nفقرة ثالثة.\nفقرة رابعة."
+
+
+def test_context_shows_the_neighbours_verbatim_with_the_lead_in_bold() -> None:
+    article = Article("a", "عنوان <المقال>", "https://example.com/x", TEXT)
+    lead = Span(TEXT.index("وجملة الجواب"), TEXT.index(" وجملة بعد"))
+    [html] = render_context(lead_context(article, lead), bold=True, link="https://example.com/x#:~:text=a&b")
+    plain = to_plain(html)
+    assert plain.startswith(f"{messages.CONTEXT_LABEL}: عنوان <المقال>\n\nالفقرة 1:\n")
+    assert plain.index("الفقرة 1:") < plain.index("الفقرة 2:") < plain.index("الفقرة 3:") and "الفقرة 4" not in plain
+    assert '<a href="https://example.com/x#:~:text=a&amp;b">' in html
+    assert blockquote_texts([html]) == [] and blockquote_texts([html], "blockquote") == TEXT.split("\n")[:3]
+    assert "جملة قبل. <b>وجملة الجواب.</b> وجملة بعد.</blockquote>" in html  # open: the reader asked for it
+    [unbolded] = render_context(lead_context(article, lead), bold=False)
+    assert "<b>وجملة" not in unbolded and to_plain(unbolded) == plain
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(quotes(), min_size=1, max_size=4), st.booleans(), st.sampled_from([100, 400, MESSAGE_LIMIT]))
+def test_more_messages_parse_fit_and_read_right_to_left(quote_list: list[Quote], last: bool, limit: int) -> None:
+    html_messages = render_more(quote_list, last, limit=limit)
+    for html in html_messages:
+        plain, _ = parse_html(html)
+        assert 0 < utf16_length(plain) <= limit and is_rtl(plain) and to_plain(html) == plain
+    assert "".join(blockquote_texts(html_messages)) == "".join(q.text for q in quote_list)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=5), st.data(), st.sampled_from([100, 400, MESSAGE_LIMIT]))
+def test_context_messages_parse_fit_and_quote_verbatim(lines: list[str], data: st.DataObject, limit: int) -> None:
+    text = "\n".join(lines)
+    spans = [(i, line) for i, line in enumerate(text.split("\n")) if line.strip()]
+    if not spans:
+        return
+    article = Article("a", data.draw(_TEXT), "", text)
+    context = lead_context(article, Span(text.index(spans[0][1].strip()), text.index(spans[0][1].strip()) + 1))
+    html_messages = render_context(context, bold=data.draw(st.booleans()), limit=limit)
+    for html in html_messages:
+        plain, _ = parse_html(html)
+        assert 0 < utf16_length(plain) <= limit and is_rtl(plain)
+    assert "".join(blockquote_texts(html_messages, "blockquote")) == "".join(p.text for p in context.paragraphs)

@@ -1,171 +1,97 @@
-"""Two bot replicas (`python -m bot` processes) in webhook mode on one PostgreSQL, the fake Bot
-API delivering to them in turn as a load balancer would, retrying what fails as Telegram
-does. One replica is killed with SIGKILL in the middle of 50 questions: every question is
-answered, and answered once. Also: a replica stops cleanly on SIGTERM, and a taken port
-fails at once naming SANAD_LISTEN."""
+"""Two bots on one PostgreSQL database (SANAD_DATABASE_URL): what an admin adds to the shared
+library through one is answered by the other within seconds, from vectors it read (never
+embedded), and each bot follows the library's changes only while it runs.
+
+Each bot opens its library as `python -m bot` does (`IndexedLibrary.open` in post_init), with
+the session's real model behind an encoder that records what it embeds.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-import httpx
 import pytest
-from bot_harness import ARTICLES_DIR, PROJECT_ROOT, TOKEN, WEBHOOK_PATH, WEBHOOK_SECRET, free_port, read_dev_questions
-from bot_harness import wait_healthy as wait_until_healthy
+from bot_harness import BotThread, is_rtl, open_chats
+from fake_encoder import RecordingEncoder
+from polling import wait_until
 
+from bot.app import build_application
+from bot.redact import quiet_http_libraries
+from bot.settings import BotSettings
 from embeddings import IndexedLibrary, Settings
+from embeddings.fetch import FetchPolicy
+from embeddings.model import SentenceTransformerEncoder
 from testkit.fake_telegram import FakeTelegram
-from testkit.telegram_objects import chat_json
-from testkit.webhook_delivery import SECRET_HEADER
+from tests.fetch_server import TITLE, FetchTestServer, serve
 
-MINISTER = next(d for d in read_dev_questions() if "وزير الدفاع" in d.q)
-OFF_TOPIC = "ما عاصمة فرنسا؟"
-QUESTIONS = 50
+ADMIN, USER = 4242, 9001
+WATER_QUESTION = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر الجديدة؟"
 
 
-@dataclass
 class Replica:
-    """One bot process and where it listens."""
+    """A bot with its own fake Bot API server, opening the shared library from the database."""
 
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
+    def __init__(self, token: str, url: str, folder: Path, encoder: RecordingEncoder) -> None:
+        self.encoder, self.opened = encoder, list[IndexedLibrary]()
+        self.fake = FakeTelegram(token).start()
+        settings = BotSettings(token=token, api_base_url=self.fake.url, admin_user_ids=frozenset({ADMIN}))
+        core = Settings(database_url=url, chats_dir=folder / "chats", model_cache=Settings().model_cache)
+        quiet_http_libraries()
+        application = build_application(
+            settings, partial(self._open, core), open_chats(folder, database_url=url), FetchPolicy(allow_private=True)
+        )
+        self.thread = BotThread(application, self.fake).start()
+
+    def _open(self, core: Settings) -> IndexedLibrary:
+        library = IndexedLibrary.open(core, encoder=self.encoder)
+        self.opened.append(library)
+        return library
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def library(self) -> IndexedLibrary:
+        return self.opened[-1]
 
-    @property
-    def webhook(self) -> str:
-        return f"{self.url}{WEBHOOK_PATH}"
+    def say(self, chat: int, text: str) -> str:
+        before = len(self.fake.messages_to(chat))
+        self.fake.send_text(chat, text, user_id=chat)
+        replies = self.fake.wait_for_messages(chat, before + 1, timeout=60)[before:]
+        assert all(is_rtl(sent.plain) for sent in replies)
+        return "\n".join(sent.plain for sent in replies)
 
-    def exited(self) -> bool:
-        return self.process.poll() is not None
-
-    def stderr(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def replica_env(
-    fake: FakeTelegram, port: int, folder: Path, engine_settings: Settings, **values: str
-) -> dict[str, str]:
-    """The environment of one replica: webhook mode behind a "load balancer" address, its own
-    port and chats folder, the index the session built (loaded, not rebuilt)."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SANAD_", "ADMIN_", "EMBEDDING_"))}
-    return {
-        **keep,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": fake.url,
-        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:9{WEBHOOK_PATH}",  # the proxy's address; the fake delivers past it
-        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "SANAD_LISTEN": f"127.0.0.1:{port}",
-        "SANAD_ARTICLES_DIR": str(ARTICLES_DIR),
-        "SANAD_INDEX_DIR": str(engine_settings.index_dir),
-        "SANAD_MODEL_CACHE": str(engine_settings.model_cache),
-        "SANAD_DATABASE": str(folder / "sanad.db"),
-        "SANAD_CHATS_DIR": str(folder / "chats"),
-        **values,
-    }
+    def stop(self) -> None:
+        self.thread.stop()
+        self.fake.stop()
 
 
-def start_replica(env: dict[str, str], folder: Path, port: int) -> Replica:
-    folder.mkdir(parents=True, exist_ok=True)
-    log = folder / "stderr.txt"
-    with log.open("wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=folder, env=env, stdout=err, stderr=err)
-    return Replica(process, port, log)
+@pytest.fixture(scope="module")
+def pages() -> Iterator[FetchTestServer]:
+    with serve() as server:
+        yield server
 
 
-@pytest.fixture
-def replicas(
-    postgres_url: str, engine_settings: Settings, library: IndexedLibrary, tmp_path: Path
-) -> Iterator[tuple[FakeTelegram, list[Replica]]]:
-    """The fake (one delivery at a time) and two healthy replicas sharing `postgres_url`."""
-    with FakeTelegram(TOKEN, webhook_connections=1) as fake:
-        started: list[Replica] = []
-        try:
-            for name in ("a", "b"):
-                port = free_port()
-                env = replica_env(fake, port, tmp_path / name, engine_settings, SANAD_DATABASE_URL=postgres_url)
-                started.append(start_replica(env, tmp_path / name, port))
-            for replica in started:
-                wait_until_healthy(replica.url, 240, replica.exited)
-                assert not replica.exited(), replica.stderr()
-            fake.deliver_to(*(replica.webhook for replica in started))
-            yield fake, started
-        finally:
-            for replica in started:
-                if replica.process.poll() is None:
-                    replica.process.kill()
-                replica.process.wait(timeout=60)
-
-
-def test_a_replica_killed_mid_way_through_50_questions_loses_none_and_answers_none_twice(
-    replicas: tuple[FakeTelegram, list[Replica]],
+def test_an_article_added_on_one_bot_is_answered_by_the_other(
+    postgres_url: str, tmp_path: Path, real_encoder: SentenceTransformerEncoder, pages: FetchTestServer
 ) -> None:
-    fake, pair = replicas
-    assert len(fake.calls("setWebhook")) == 1  # one replica leads; the other only serves
-    chats = list(range(3001, 3001 + QUESTIONS))
-    victim_chat = chats[QUESTIONS // 2]
-    # The victim is caught inside one update: its "typing" for that chat is held, the answer not sent.
-    typing = fake.hold("sendChatAction", when=lambda params: params.get("chat_id") == victim_chat)
-    for number, chat in enumerate(chats):
-        fake.send_text(chat, MINISTER.q if number % 2 == 0 else OFF_TOPIC)
-    assert typing.reached.wait(120), "the held update never reached a replica"
-    [(update_id, url)] = fake.deliveries_in_flight().items()
-    [victim] = [replica for replica in pair if replica.webhook == url]
-    [survivor] = [replica for replica in pair if replica is not victim]
-    victim.process.send_signal(signal.SIGKILL)
-    victim.process.wait(timeout=30)
-    typing.release()
-
-    fake.wait_until(lambda: fake.pending_updates() == 0, 180, "every question delivered")
-    replies = fake.messages_by_chat(chats)
-    assert {chat: len(sent) for chat, sent in replies.items()} == dict.fromkeys(chats, 1)
-    assert all(MINISTER.must in replies[chat][0].plain for chat in chats[::2])
-    delivered = {d.update_id: d.url for d in fake.deliveries if d.ok}
-    assert delivered[update_id] == survivor.webhook  # the killed replica's update, answered by the other
-    assert victim.webhook in delivered.values() and survivor.webhook in delivered.values()  # both took a share
-    assert any(d.status is None and d.url == victim.webhook for d in fake.deliveries)  # the retries it cost
-
-    # Telegram delivering again an update the killed replica had answered: the survivor knows it.
-    answered_by_victim = next(number for number, at in delivered.items() if at == victim.webhook)
-    before = fake.messages_by_chat(chats)
-    message = {"message_id": 1, "date": 0, "chat": chat_json(4001), "text": MINISTER.q}
-    again = {"update_id": answered_by_victim, "message": message}
-    response = httpx.post(survivor.webhook, json=again, headers={SECRET_HEADER: WEBHOOK_SECRET}, timeout=60)
-    assert (response.status_code, response.text) == (200, "handled before")
-    assert fake.messages_to(4001) == [] and fake.messages_by_chat(chats) == before
-
-    survivor.process.send_signal(signal.SIGTERM)
-    assert survivor.process.wait(timeout=60) == 0, survivor.stderr()
-    logs = survivor.stderr() + victim.stderr()
-    assert TOKEN not in logs and WEBHOOK_SECRET not in logs
-
-
-def test_a_taken_port_fails_at_once_naming_sanad_listen(
-    tmp_path: Path, engine_settings: Settings, library: IndexedLibrary
-) -> None:
-    with FakeTelegram(TOKEN) as fake, _listening() as port:
-        env = replica_env(fake, port, tmp_path, engine_settings)
-        replica = start_replica(env, tmp_path, port)
-        assert replica.process.wait(timeout=120) == 1
-    stderr = replica.stderr()
-    assert f"cannot listen on SANAD_LISTEN=127.0.0.1:{port}" in stderr and "Traceback" not in stderr, stderr
-    assert "Loading the model" not in stderr  # it failed before anything slow
-
-
-@contextmanager
-def _listening() -> Iterator[int]:
-    """A port of 127.0.0.1 something else listens on, for the block."""
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        yield int(taken.getsockname()[1])
+    token = "10020030{}:replica-{}_token_for_the_fake_server_00"
+    a = Replica(token.format(0, "a"), postgres_url, tmp_path / "a", RecordingEncoder(real_encoder))
+    b = Replica(token.format(1, "b"), postgres_url, tmp_path / "b", RecordingEncoder(real_encoder))
+    try:
+        assert wait_until(lambda: getattr(b.library.sync_status(), "listening", False), 10.0)
+        url = f"{pages.base_url}/article"
+        added = a.say(ADMIN, f"/add {url}")
+        assert added.startswith("أضفت المقال: ") and TITLE in added
+        assert wait_until(lambda: any(x.source == url for x in b.library.articles), 2.0)
+        answer = b.say(USER, WATER_QUESTION)
+        # alone in the library, the article's passage may be the closest rather than an answer: cited either way
+        assert "مئة وخمسين ألف متر مكعب" in answer and TITLE in answer
+        assert b.encoder.embedded == [] and a.encoder.embedded  # B read A's vectors
+        [article] = b.library.articles
+        assert b.say(ADMIN, f"/remove {article.id}")  # removed through B, gone from A too
+        assert wait_until(lambda: a.library.articles == (), 2.0)
+    finally:
+        a.stop()
+        b.stop()
+    status = b.library.sync_status()
+    assert status is not None and not status.listening and status.changes_applied == 2  # stopped with the bot

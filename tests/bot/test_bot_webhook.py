@@ -26,6 +26,7 @@ from postgres_server import postgres_or_skip, start_postgres
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import messages
+from bot.app import UPDATE_TYPES
 from bot.settings import BotSettings, Listen
 from embeddings import IndexedLibrary
 from testkit.fake_telegram import FakeTelegram, Sent
@@ -94,10 +95,8 @@ def scrape(bot: BotThread) -> dict[tuple[str, tuple[tuple[str, str], ...]], floa
 def test_the_bot_sets_its_webhook_with_the_secret_and_never_polls(hook_fake: FakeTelegram, hook_bot: BotThread) -> None:
     [call] = hook_fake.calls("setWebhook")
     assert call.params["url"] == webhook_url(hook_bot) and call.params["secret_token"] == WEBHOOK_SECRET
-    assert call.params["drop_pending_updates"] in (False, "false") and call.params["allowed_updates"] == [
-        "message",
-        "callback_query",
-    ]
+    assert call.params["drop_pending_updates"] in (False, "false")
+    assert call.params["allowed_updates"] == list(UPDATE_TYPES) and "inline_query" in UPDATE_TYPES
     assert hook_fake.calls("getUpdates") == [] and hook_fake.calls("deleteWebhook") == []
 
 
