@@ -49,19 +49,22 @@ from .store import (
     QuoteRef,
     SQLiteChatStore,
     StoredArticle,
+    UpdateClaim,
     Vote,
     open_chat_store,
 )
 from .store.base import own_article_id, own_article_number
 from .text_fragment import find_fragment_matches, text_fragment_url
-from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
+from .types import ANSWER_KINDS, EXAMPLE_QUESTION, Answer, AnswerKind, Article, Passage, Quote, Scores, Span
 
 __all__ = [
+    "ANSWER_KINDS",
     "DOCUMENT_KINDS",
     "EXAMPLE_QUESTION",
     "Action",
     "ActionKind",
     "Answer",
+    "AnswerKind",
     "Article",
     "ArticleError",
     "ArticleNotFoundError",
@@ -110,6 +113,7 @@ __all__ = [
     "StoredArticle",
     "SyncStatus",
     "URLRefusedError",
+    "UpdateClaim",
     "Vote",
     "decode_document",
     "extract_article",

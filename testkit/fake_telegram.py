@@ -19,6 +19,11 @@ A load (the benchmarks) sends many chats' questions in one batch (`send_texts`) 
 chat's replies (`messages_by_chat`). A user typing `@bot question` sends an inline query
 (`send_inline_query`); the bot's answerInlineQuery is checked as Telegram checks it
 (inline_results.py) and kept (`wait_for_inline_answer`).
+Webhooks: setWebhook, deleteWebhook and getWebhookInfo as Telegram answers them (getUpdates is
+refused with 409 while a webhook is set); updates are then POSTed to the webhook — or, standing
+in for a load balancer, in turn to the URLs `deliver_to` names — with the secret header, and
+delivered again until answered 2xx (`deliveries` records every attempt; webhook_delivery.py).
+A test may `hold` the answer to one request (e.g. a replica's "typing") until it says so.
 
 The HTML parsing lives in telegram_html.py, the JSON objects and records in telegram_objects.py
 and the HTTP plumbing in bot_api_http.py; the names tests use from them (`Sent`, `Call`,
@@ -41,7 +46,8 @@ from urllib.parse import unquote
 from .bot_api_http import handler_for
 from .inline_results import InlineAnswer, InlineAnswerError, check_inline_answer, inline_query_json
 from .telegram_html import ParseError, parse_html, user_entities, utf16_length
-from .telegram_objects import Call, CallbackAnswer, Sent, chat_json, check_keyboard, member_json, user_json
+from .telegram_objects import Call, CallbackAnswer, Hold, Sent, chat_json, check_keyboard, member_json, user_json
+from .webhook_delivery import GET_UPDATES_CONFLICT, Delivery, WebhookQueue, check_webhook, start_deliveries
 
 __all__ = [
     "BOT_ID",
@@ -49,7 +55,9 @@ __all__ = [
     "MESSAGE_LIMIT",
     "Call",
     "CallbackAnswer",
+    "Delivery",
     "FakeTelegram",
+    "Hold",
     "InlineAnswer",
     "ParseError",
     "Sent",
@@ -96,6 +104,8 @@ class _State:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id -> (file_path, bytes)
     downloads: list[str] = field(default_factory=list)  # file paths the bot downloaded
     admins: dict[int, tuple[int, ...]] = field(default_factory=dict)  # chat -> (creator, administrators...)
+    holds: list[Hold] = field(default_factory=list)
+    webhook: WebhookQueue = field(default_factory=WebhookQueue)
     inline_pending: set[str] = field(default_factory=set)  # inline query ids not answered yet
     inline_answers: dict[str, InlineAnswer] = field(default_factory=dict)
     stopping: bool = False
@@ -105,10 +115,17 @@ class FakeTelegram:
     """The fake Bot API server; use as a context manager, or `start()` / `stop()`."""
 
     def __init__(
-        self, token: str, username: str = BOT_USERNAME, bot_id: int = BOT_ID, max_poll_seconds: float = 1.0
+        self,
+        token: str,
+        username: str = BOT_USERNAME,
+        bot_id: int = BOT_ID,
+        max_poll_seconds: float = 1.0,
+        *,
+        webhook_connections: int = 4,
     ) -> None:
         self.token = token
         self.max_poll_seconds = max_poll_seconds  # hold long polls at most this long (tests stay brisk)
+        self.webhook_connections = webhook_connections  # at most this many deliveries at once (Telegram: 40)
         self.bot_user = {
             "id": bot_id,
             "is_bot": True,
@@ -124,6 +141,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._deliverers: list[threading.Thread] = []
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -251,6 +269,20 @@ class FakeTelegram:
         )
         return query_id
 
+    def deliver_to(self, *urls: str) -> None:
+        """Deliver webhook updates to these URLs in turn (a load balancer in front of replicas)
+        instead of the webhook's own URL; no URLs: the webhook's own again."""
+        with self._changed:
+            self._state.webhook.targets = urls
+            self._changed.notify_all()
+
+    def hold(self, method: str, *, when: Callable[[dict[str, Any]], bool] | None = None) -> Hold:
+        """Hold back the answer to the next request of `method` (that satisfies `when`)."""
+        hold = Hold(method, when)
+        with self._changed:
+            self._state.holds.append(hold)
+        return hold
+
     def send_inline_query(self, user_id: int, query: str, *, chat_type: str = "private") -> str:
         """A user types `@bot query` in a chat of `chat_type`; returns the inline query id."""
         query_id = f"iq{next(self._update_ids)}"
@@ -371,6 +403,22 @@ class FakeTelegram:
             self._state.failures.append(_Failure(method, status, description, parameters, when, times))
 
     @property
+    def deliveries(self) -> list[Delivery]:
+        """Every attempt to deliver an update to a webhook, in order."""
+        with self._changed:
+            return list(self._state.webhook.deliveries)
+
+    def deliveries_in_flight(self) -> dict[int, str]:
+        """The updates being delivered right now, and the URL each is at."""
+        with self._changed:
+            return dict(self._state.webhook.in_flight)
+
+    def pending_updates(self) -> int:
+        """How many updates wait to be fetched or delivered."""
+        with self._changed:
+            return len(self._state.updates)
+
+    @property
     def downloads(self) -> list[str]:
         """The file paths the bot downloaded, in order."""
         with self._changed:
@@ -394,10 +442,15 @@ class FakeTelegram:
         with self._changed:
             self._state.calls.append(Call(method, params, time.monotonic()))
             self._changed.notify_all()
+            hold = self._take_hold(method, params)
             failure = self._take_failure(method, params, path)
+        if hold is not None:
+            hold.released.wait(timeout=60)
         if failure is not None:
             return failure
         if method == "getUpdates":
+            if self._state.webhook.webhook is not None:
+                return 409, _error(409, GET_UPDATES_CONFLICT)
             return 200, {"ok": True, "result": self._get_updates(params)}
         action = getattr(self, f"_api_{method}", None)
         if action is None:
@@ -406,6 +459,13 @@ class FakeTelegram:
             return 200, {"ok": True, "result": action(params)}
         except _ApiError as exc:
             return exc.status, _error(exc.status, exc.description)
+
+    def _take_hold(self, method: str, params: dict[str, Any]) -> Hold | None:
+        for hold in self._state.holds:
+            if hold.method == method and not hold.reached.is_set() and (hold.when is None or hold.when(params)):
+                hold.reached.set()
+                return hold
+        return None
 
     def _take_failure(self, method: str, params: dict[str, Any], path: str) -> tuple[int, dict[str, Any]] | None:
         for failure in self._state.failures:
@@ -448,7 +508,28 @@ class FakeTelegram:
         return self.bot_user
 
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        with self._changed:
+            self._state.webhook.webhook = None
+            if params.get("drop_pending_updates") in (True, "true", "True"):
+                self._state.updates.clear()
         return True
+
+    def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        webhook = check_webhook(params)
+        if isinstance(webhook, str):
+            raise _ApiError(400, webhook)
+        if not webhook.url:
+            return self._api_deleteWebhook(params)
+        with self._changed:
+            if params.get("drop_pending_updates") in (True, "true", "True"):
+                self._state.updates.clear()
+            wanted = min(webhook.max_connections, self.webhook_connections)
+            self._deliverers += start_deliveries(self._state, self._changed, webhook, wanted - len(self._deliverers))
+        return True
+
+    def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            return self._state.webhook.info(self._state.updates)
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
         for command in params.get("commands", []):

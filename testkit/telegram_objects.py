@@ -3,13 +3,15 @@
 `chat_json` and `user_json` build the Chat and User objects of updates (a positive id is a
 private chat, a negative one a supergroup), `member_json` a ChatMember; `check_keyboard`
 refuses inline keyboards as Telegram does; `Sent` is a message the bot sent, as Telegram
-stored it (with its buttons), `CallbackAnswer` its answer to a button press, and `Call` one
-request the bot made.
+stored it (with its buttons), `CallbackAnswer` its answer to a button press, `Call` one
+request the bot made, and `Hold` one whose answer a test holds back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_CALLBACK_BYTES = 64
@@ -117,3 +119,18 @@ def check_keyboard(markup: dict[str, Any] | None) -> str | None:
         if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_BYTES:
             return "Bad Request: BUTTON_DATA_INVALID"
     return None
+
+
+@dataclass
+class Hold:
+    """The answer to one request, held back: `reached` is set when the request came, and the
+    fake answers it once `release()` is called (or after a minute)."""
+
+    method: str
+    when: Callable[[dict[str, Any]], bool] | None
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """Let the fake answer the held request."""
+        self.released.set()

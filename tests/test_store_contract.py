@@ -23,6 +23,7 @@ from embeddings.store import (
     QuotedText,
     QuoteRef,
     SQLiteChatStore,
+    UpdateClaim,
 )
 from embeddings.store.sqlite import _MIGRATIONS
 from embeddings.types import text_checksum
@@ -155,6 +156,45 @@ def test_everything_survives_reopening(make_store: Callable[[], ChatStore]) -> N
     assert again.adds_since(7, 0.0) == 1 and again.action(token) is not None
     assert again.last_turn(A) == turn(A, "سؤال قبل إعادة التشغيل", focus="chat/1")
     assert add(again, A, "next") == 2
+
+
+def test_an_update_is_claimed_until_done_then_never_again(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.claim_update(501) == UpdateClaim("claimed", 1)
+    assert store.claim_update(502) == UpdateClaim("claimed", 1)  # another update: its own claim
+    store.finish_update(501, done=True)
+    assert store.claim_update(501) == UpdateClaim("done", 0)
+    store.close()
+    assert make_store().claim_update(501) == UpdateClaim("done", 0)  # remembered across a restart
+
+
+def test_a_failed_update_is_claimed_again_with_its_attempts_counted(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.claim_update(601).attempt == 1
+    store.finish_update(601, done=False)
+    assert store.claim_update(601) == UpdateClaim("claimed", 2)
+    store.finish_update(601, done=False)
+    other = make_store()
+    assert other.claim_update(601) == UpdateClaim("claimed", 3)
+    other.finish_update(601, done=True)
+    assert store.claim_update(601).state == "done"
+
+
+def test_the_claim_of_a_closed_store_is_taken_over(make_store: Callable[[], ChatStore]) -> None:
+    first = make_store()
+    assert first.claim_update(701).state == "claimed"
+    first.close()  # as a process that stopped mid-update
+    second = make_store()
+    assert second.claim_update(701) == UpdateClaim("claimed", 2)
+    first_again = make_store()
+    second.finish_update(701, done=True)
+    assert first_again.claim_update(701).state == "done"
+
+
+def test_a_reachable_store_says_so(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.check_reachable(timeout=5) is None
+    assert store.try_lead("set-webhook")
 
 
 # --- kept answers and feedback ----------------------------------------------------------------

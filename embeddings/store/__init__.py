@@ -24,6 +24,8 @@ from .base import (
     QuotedText,
     QuoteRef,
     StoredArticle,
+    UpdateClaim,
+    UpdateState,
     Vote,
 )
 from .choose import open_chat_store
@@ -45,6 +47,8 @@ __all__ = [
     "QuotedText",
     "SQLiteChatStore",
     "StoredArticle",
+    "UpdateClaim",
+    "UpdateState",
     "Vote",
     "open_chat_store",
 ]

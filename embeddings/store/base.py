@@ -12,6 +12,12 @@ Actions are what inline buttons point at: the button carries only a random token
 store keeps, for that token, the chat it was shown in and what it does. Nothing a client
 sends is trusted: the pressing chat must be the token's chat.
 
+Updates are Telegram's: in webhook mode each replica claims an update (by its `update_id`)
+before handling it and records when it is done, so a retry delivered to any replica is
+handled once. A claim belongs to the store that took it (its "worker"): a claim of a worker
+that is gone (a replica killed, or a process stopped) may be taken over; one of a live
+worker may not.
+
 A kept answer is what the buttons under an answer need after a restart: the question, its
 kind, and the ranked quotes as references into article texts (no text is copied: the quotes
 are sliced again from the article, which must still be there, unchanged). Feedback (👍/👎)
@@ -27,6 +33,7 @@ from typing import Literal, Protocol
 from ..conversation import Turn
 from ..types import AnswerKind, Article
 
+UpdateState = Literal["claimed", "done", "busy"]
 # focus, forget, forget_all, search_all: /sources and the focus; more, context, vote_up,
 # vote_down: the buttons under an answer (the action names the kept answer).
 ActionKind = Literal["focus", "forget", "forget_all", "search_all", "more", "context", "vote_up", "vote_down"]
@@ -146,6 +153,15 @@ class Feedback:
     quote: QuotedText | None
 
 
+@dataclass(frozen=True)
+class UpdateClaim:
+    """What claiming a Telegram update gave: `claimed` (handle it now: this is attempt number
+    `attempt`), `done` (handled already: do nothing) or `busy` (a live worker handles it)."""
+
+    state: UpdateState
+    attempt: int  # how many times the update was claimed, this time included (0 unless claimed)
+
+
 class ChatStore(Protocol):
     """The chats' articles, focus, activity, add counters and button actions. Thread-safe."""
 
@@ -250,6 +266,27 @@ class ChatStore(Protocol):
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one (none once its article or the chat is deleted)."""
+        ...
+
+    def claim_update(self, update_id: int) -> UpdateClaim:
+        """Claim the handling of a Telegram update for this store's worker: `claimed` when it
+        is new, failed before, already this worker's, or a gone worker's; `done` when it was
+        handled; `busy` when another live worker holds it. The caller keeps its own worker from
+        handling one update twice at once."""
+        ...
+
+    def finish_update(self, update_id: int, *, done: bool) -> None:
+        """End this worker's claim: `done` (handled, or given up: never handled again), or not
+        (it failed: the next claim may take it)."""
+        ...
+
+    def try_lead(self, role: str) -> bool:
+        """True if this store is now the one process that does `role` (e.g. "set-webhook")
+        until it is closed; False if another live process is."""
+        ...
+
+    def check_reachable(self, timeout: float) -> str | None:
+        """None if the database answers within `timeout` seconds, else why not (English, no password)."""
         ...
 
     def close(self) -> None:

@@ -23,6 +23,13 @@ passages and sentences, with their `vector(dim)` columns, are in tables of their
 created when a space is first used) and `library_changes`, the change sequence replicas
 follow. A migration is one more entry below.
 
+Version 5 adds `updates`: the Telegram updates replicas claimed and handled (webhook mode).
+Each store is a worker with a random id, and holds a session advisory lock on that id on a
+connection of its own for as long as it is open. A claim names its worker; another replica
+finding it tries that worker's lock: if it gets it, the worker's session is gone (the
+replica was killed, or lost its database), and the claim is taken over; if not, it is busy.
+So a replica killed mid-answer loses no update, without waiting for any timeout.
+
 A deleted row's text is gone for every query at once, but PostgreSQL, unlike the SQLite
 store, does not overwrite it on disk: it stays in dead tuples until VACUUM reuses the space,
 and in the write-ahead log and any backup.
@@ -31,12 +38,15 @@ and in the write-ahead log and any backup.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
 
+import psycopg
 from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -45,13 +55,18 @@ from ..conversation import Turn
 from ..errors import SettingsError
 from ..settings import hide_passwords
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle
+from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
 from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
+UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
+CLAIM_WAIT_SECONDS = 5.0  # a claim waits no longer for a connection: Telegram retries the update anyway
 MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
+# Two-key advisory locks (their space is apart from the one-key MIGRATION_LOCK's):
+WORKER_LOCKS = 0x53414E57  # "SANW", worker id: held by each open store's worker session
+LEAD_LOCKS = 0x53414E4C  # "SANL", crc32 of a role: held by the store that leads it
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -191,6 +206,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             at         timestamptz NOT NULL DEFAULT now()
         )""",
     ),
+    # 5: Telegram updates (webhook mode): new, claimed (by `worker`), failed or done
+    (
+        """
+        CREATE TABLE updates (
+            update_id bigint PRIMARY KEY,
+            state     text NOT NULL,
+            worker    integer,
+            attempts  integer NOT NULL,
+            changed   double precision NOT NULL
+        )""",
+        "CREATE INDEX updates_by_changed ON updates (changed)",
+    ),
 )
 _TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
@@ -205,6 +232,10 @@ class PostgresChatStore:
 
     def __init__(self, url: str, *, max_connections: int = 4, connect_timeout: float = 10.0) -> None:
         self.shown_url = hide_passwords(url)  # the URL as messages may show it
+        self._url, self._connect_timeout = url, connect_timeout
+        self._workers: list[int] = [secrets.randbits(31)]  # this store's worker ids, the current one last
+        self._session: Conn | None = None  # holds the worker lock (and any lead), opened on first need
+        self._session_lock = threading.Lock()
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,
             min_size=1,
@@ -225,10 +256,11 @@ class PostgresChatStore:
             raise
 
     @contextmanager
-    def transaction(self) -> Iterator[Conn]:
+    def transaction(self, wait: float | None = None) -> Iterator[Conn]:
         """A connection of the pool inside one transaction: committed when the block ends,
-        rolled back when it raises."""
-        with self._pool.connection() as conn, conn.transaction():
+        rolled back when it raises. `wait`: seconds to wait for a connection (PoolTimeout
+        after), else the pool's 30."""
+        with self._pool.connection(timeout=wait) as conn, conn.transaction():
             yield conn
 
     def _migrate(self) -> int:
@@ -489,8 +521,95 @@ class PostgresChatStore:
         rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = %s", chat_id)
         return _turn(rows[0]) if rows else None
 
+    # --- Telegram updates ----------------------------------------------------------------------
+
+    def claim_update(self, update_id: int) -> UpdateClaim:
+        """Claim an update: new, failed, this store's, or of a worker whose session is gone."""
+        worker, now = self._worker(), time.time()
+        with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
+            conn.execute("DELETE FROM updates WHERE changed < %s", (now - UPDATE_DAYS * 86_400,))
+            conn.execute(
+                "INSERT INTO updates (update_id, state, attempts, changed) VALUES (%s, 'new', 0, %s) "
+                "ON CONFLICT (update_id) DO NOTHING",
+                (update_id, now),
+            )
+            row = conn.execute(
+                "SELECT state, worker, attempts FROM updates WHERE update_id = %s FOR UPDATE", (update_id,)
+            ).fetchone()
+            if row is None:  # pruned meanwhile by a claim that saw it as two days old: cannot happen
+                raise RuntimeError(f"update {update_id} vanished while claimed")
+            state, holder, attempts = row
+            if state == "done":
+                return UpdateClaim("done", 0)
+            if state == "claimed" and holder not in self._workers and not self._gone(conn, int(holder)):
+                return UpdateClaim("busy", 0)
+            conn.execute(
+                "UPDATE updates SET state = 'claimed', worker = %s, attempts = attempts + 1, changed = %s "
+                "WHERE update_id = %s",
+                (worker, now, update_id),
+            )
+        return UpdateClaim("claimed", int(attempts) + 1)
+
+    def finish_update(self, update_id: int, *, done: bool) -> None:
+        """End this store's claim: done (never handled again), or failed (the next claim takes it)."""
+        with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
+            conn.execute(
+                "UPDATE updates SET state = %s, worker = NULL, changed = %s "
+                "WHERE update_id = %s AND state = 'claimed' AND worker = ANY(%s)",
+                ("done" if done else "failed", time.time(), update_id, self._workers),
+            )
+
+    def try_lead(self, role: str) -> bool:
+        """True if this store now holds the role's lock (until closed, or its session breaks)."""
+        self._worker()
+        with self._session_lock:
+            assert self._session is not None  # opened by _worker()
+            row = self._session.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", (LEAD_LOCKS, zlib.crc32(role.encode()) & 0x7FFFFFFF)
+            ).fetchone()
+        return bool(row and row[0])
+
+    def check_reachable(self, timeout: float) -> str | None:
+        """None if a connection of the pool answers within `timeout` seconds, else why not."""
+        try:
+            with self._pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        except PoolTimeout:
+            return f"PostgreSQL at {self.shown_url} did not answer within {timeout:g} s"
+        except psycopg.Error as exc:
+            return f"PostgreSQL at {self.shown_url} failed: {hide_passwords(str(exc)).strip()}"
+        return None
+
+    def _worker(self) -> int:
+        """This store's worker id, its lock held by a live session (reopened when it broke)."""
+        with self._session_lock:
+            session = self._session
+            if session is not None and not session.closed:
+                try:
+                    session.execute("SELECT 1")  # a session that broke (server restart) shows it here
+                    return self._workers[-1]
+                except psycopg.Error:
+                    session.close()
+            session = psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._connect_timeout)))
+            row = session.execute("SELECT pg_try_advisory_lock(%s, %s)", (WORKER_LOCKS, self._workers[-1])).fetchone()
+            if not (row and row[0]):  # the broken session still holds it on the server: a new id
+                self._workers.append(secrets.randbits(31))
+                session.execute("SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCKS, self._workers[-1]))
+            self._session = session
+            return self._workers[-1]
+
+    @staticmethod
+    def _gone(conn: Conn, worker: int) -> bool:
+        """True if no session holds the worker's lock (taken and released with the transaction)."""
+        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (WORKER_LOCKS, worker)).fetchone()
+        return bool(row and row[0])
+
     def close(self) -> None:
-        """Close the pool and its connections."""
+        """Close the pool, its connections and the worker's session (its claims become takeable)."""
+        with self._session_lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
         self._pool.close()
 
 

@@ -61,6 +61,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sentence_end",
         ),
     ),
+    ("updates", ("update_id", "state", "worker", "attempts", "changed")),
 )
 IDENTITIES = ("answers", "feedback")  # their `id` comes from PostgreSQL's sequence after the copy
 LIBRARY_TABLES = ("library_articles", "library_changes")
