@@ -141,7 +141,8 @@ def test_a_link_is_added_and_a_question_about_it_is_answered_quoting_it(
     assert any(c.params["chat_id"] == chat and c.params["action"] == "typing" for c in bot.fake.calls("sendChatAction"))
     answer = bot.say(chat, WATER_QUESTION)
     assert answer[0].plain.startswith(f"من المقال: {TITLE}") and WATER_ANSWER in plain(answer)
-    assert any(WATER_ANSWER in quote for quote in answer[0].quotes)
+    # quoted: in the bold lead (one sentence or two) or in a passage's block quote
+    assert any(WATER_ANSWER in text for text in [*answer[0].quotes, *answer[0].entity_texts("bold")])
 
 
 def test_another_chat_is_never_answered_from_it(bot: Bot, pages: FetchTestServer, chat_ids: Iterator[int]) -> None:
