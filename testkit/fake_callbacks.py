@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .fake_server import ApiError, FakeServer
-from .telegram_objects import QUERY_TOO_OLD, CallbackAnswer, Sent, chat_json, user_json
+from .telegram_objects import QUERY_TOO_OLD, CallbackAnswer, Sent, message_json, user_json
 
 CALLBACK_TEXT_LIMIT = 200  # characters of an answerCallbackQuery text
 
@@ -24,8 +24,7 @@ class CallbackMethods(FakeServer):
         with self._changed:
             stored = self._state.messages.get((message.chat_id, message.message_id)) if message else None
             self._state.queries[query_id] = None
-        chat, bot = chat_json(chat_id), self.bot_user
-        text = {"message_id": 1, "date": int(time.time()), "chat": chat, "from": bot, "text": "زر"}
+        text = message_json(1, chat_id, self.bot_user) | {"text": "زر"}
         self._push(
             {
                 "callback_query": {

@@ -16,7 +16,7 @@ from typing import Any
 
 from .fake_server import ApiError, FakeServer
 from .telegram_html import MESSAGE_LIMIT, parse_text, user_entities, utf16_length
-from .telegram_objects import Sent, chat_json, check_keyboard, user_json
+from .telegram_objects import Sent, check_keyboard, message_json, user_json
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly "
@@ -69,12 +69,7 @@ class MessageMethods(FakeServer):
 
     def _new_message(self, chat_id: int, user_id: int | None, reply_to: Sent | None) -> dict[str, Any]:
         message_id = next(self._message_ids)
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": chat_json(chat_id),
-            "from": user_json(user_id or abs(chat_id)),
-        }
+        message = message_json(message_id, chat_id, user_json(user_id or abs(chat_id)))
         with self._changed:
             if reply_to is not None:
                 message["reply_to_message"] = self._state.messages[(reply_to.chat_id, reply_to.message_id)]
@@ -134,13 +129,8 @@ class MessageMethods(FakeServer):
         chat_id = params["chat_id"]
         reply = params.get("reply_parameters") or {}
         message_id = next(self._message_ids)
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": chat_json(chat_id),
-            "from": self.bot_user,
-            "text": plain,
-        }
+        message = message_json(message_id, chat_id, self.bot_user)
+        message["text"] = plain
         if entities:
             message["entities"] = entities
         markup = params.get("reply_markup")

@@ -1,7 +1,8 @@
 """Telegram's objects as the fake Bot API hands them out, and its records of what the bot did.
 
 `chat_json` and `user_json` build the Chat and User objects of updates (a positive id is a
-private chat, a negative one a supergroup), `member_json` a ChatMember; `check_keyboard`
+private chat, a negative one a supergroup), `message_json` the start of a Message,
+`member_json` a ChatMember; `check_keyboard`
 refuses inline keyboards as Telegram does; `Sent` is a message the bot sent, as Telegram
 stored it (with its buttons), `CallbackAnswer` its answer to a button press, `Call` one
 request the bot made, and `Hold` one whose answer a test holds back. `QUERY_TOO_OLD` is how
@@ -11,6 +12,7 @@ Telegram refuses an answer to a callback or inline query it does not know (or kn
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +85,11 @@ def chat_json(chat_id: int) -> dict[str, Any]:
 def user_json(user_id: int) -> dict[str, Any]:
     """A human User (Arabic interface) with this id."""
     return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}", "language_code": "ar"}
+
+
+def message_json(message_id: int, chat_id: int, sender: dict[str, Any]) -> dict[str, Any]:
+    """A Message's first fields: its id, the date (now), its chat and who sent it."""
+    return {"message_id": message_id, "date": int(time.time()), "chat": chat_json(chat_id), "from": sender}
 
 
 def member_json(user_id: int, status: str) -> dict[str, Any]:
