@@ -14,16 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .telegram_html import ParseError, parse_html, utf16_length
-from .telegram_objects import check_keyboard, user_json
+from .telegram_html import MESSAGE_LIMIT, VisibleText, parse_text, utf16_length
+from .telegram_objects import QUERY_TOO_OLD, check_keyboard, user_json
 
 MAX_RESULTS = 50
 MAX_RESULT_ID_BYTES = 64
-MESSAGE_LIMIT = 4096
 RESULT_TYPES = frozenset(
     "article audio contact document game gif location mpeg4_gif photo venue video voice sticker".split()
 )
-_QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 
 class InlineAnswerError(ValueError):
@@ -35,8 +33,9 @@ class InlineAnswerError(ValueError):
 
 
 @dataclass(frozen=True)
-class InlineResult:
-    """One result the bot offered, as a client shows it and as the chat gets it once chosen."""
+class InlineResult(VisibleText):
+    """One result the bot offered, as a client shows it and as the chat gets it once chosen
+    (`entity_texts`, `quotes`: what its message shows)."""
 
     id: str
     type: str
@@ -46,20 +45,6 @@ class InlineResult:
     parse_mode: str | None
     plain: str  # the visible text after parsing
     entities: list[dict[str, Any]]
-
-    def entity_texts(self, *kinds: str) -> list[str]:
-        """The visible text under each entity of the given types."""
-        encoded = self.plain.encode("utf-16-le")
-        return [
-            encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-            for e in self.entities
-            if e["type"] in kinds
-        ]
-
-    @property
-    def quotes(self) -> list[str]:
-        """The text of every blockquote of the message."""
-        return self.entity_texts("blockquote", "expandable_blockquote")
 
 
 @dataclass(frozen=True)
@@ -81,7 +66,7 @@ def check_inline_answer(params: dict[str, Any], known: bool) -> InlineAnswer:
     """The answer to an inline query as Telegram accepts it; InlineAnswerError otherwise.
     `known`: the query id is one a user sent and the bot has not answered yet."""
     if not known:
-        raise InlineAnswerError(_QUERY_TOO_OLD)
+        raise InlineAnswerError(QUERY_TOO_OLD)
     results = params.get("results")
     if not isinstance(results, list):
         raise InlineAnswerError("Bad Request: can't parse inline query results JSON object")
@@ -122,21 +107,13 @@ def _check_result(result: object) -> InlineResult:
     if not isinstance(content, dict) or not isinstance(content.get("message_text"), str):
         raise InlineAnswerError("Bad Request: can't parse input message content")
     text, parse_mode = content["message_text"], content.get("parse_mode") or None
-    plain, entities = _parse(text, parse_mode)
+    parsed = parse_text(text, parse_mode)
+    if isinstance(parsed, str):
+        raise InlineAnswerError(parsed)
+    plain, entities = parsed
     if not plain.strip():
         raise InlineAnswerError("Bad Request: MESSAGE_EMPTY")
     if utf16_length(plain) > MESSAGE_LIMIT:
         raise InlineAnswerError("Bad Request: MESSAGE_TOO_LONG")
     description = str(result.get("description") or "")
     return InlineResult(ident, kind, title, description, text, parse_mode, plain, entities)
-
-
-def _parse(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]]:
-    if parse_mode is None:
-        return text, []
-    if parse_mode.upper() != "HTML":
-        raise InlineAnswerError(f"Bad Request: unsupported parse_mode {parse_mode!r} in this fake")
-    try:
-        return parse_html(text)
-    except ParseError as exc:
-        raise InlineAnswerError(f"Bad Request: {exc}".replace("Bad Request: C", "Bad Request: c", 1)) from exc

@@ -1,4 +1,4 @@
-"""Helpers of the bot tests: paths, dev questions, the RTL check, and a bot run in a thread."""
+"""Helpers of the bot tests: paths, dev questions, the RTL check, the replies' text, and a bot run in a thread."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bot.redact import quiet_http_libraries
 from bot.settings import BotSettings, Listen, Webhook
 from embeddings import ChatCollections, ChatLimits, ChatStore, IndexedLibrary, PostgresChatStore, SQLiteChatStore
 from embeddings.fetch import FetchPolicy
-from testkit.fake_telegram import FakeTelegram
+from testkit.fake_telegram import FakeTelegram, Sent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"
@@ -55,6 +55,11 @@ def first_strong_direction(text: str) -> str | None:
 def is_rtl(text: str) -> bool:
     """True when Telegram would lay `text` out right to left (first strong character is RTL)."""
     return first_strong_direction(text) in ("R", "AL")
+
+
+def plain(replies: list[Sent]) -> str:
+    """The visible text of the bot's replies, one after another."""
+    return "\n".join(sent.plain for sent in replies)
 
 
 class BotThread:

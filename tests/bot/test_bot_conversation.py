@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot_harness import plain
 from shared_data import read_jsonl
 
 from testkit.fake_telegram import BOT_USERNAME, Sent
@@ -15,10 +16,6 @@ REPORT = next(p for p in PAIRS if p["then"] == "وماذا قال فيه؟")
 
 Ask = Callable[..., list[Sent]]
 NewChat = Callable[..., int]
-
-
-def plain(replies: list[Sent]) -> str:
-    return "\n".join(sent.plain for sent in replies)
 
 
 def test_a_follow_up_in_a_private_chat_leans_on_its_previous_question(ask: Ask, new_chat: NewChat) -> None:

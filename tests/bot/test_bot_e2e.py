@@ -16,6 +16,7 @@ from bot_harness import (
     BotThread,
     DevQuestion,
     is_rtl,
+    plain,
     read_dev_questions,
     start_bot,
 )
@@ -35,10 +36,6 @@ VOICE = {"voice": {"file_id": "v1", "file_unique_id": "vu1", "duration": 2}}
 
 Ask = Callable[..., list[Sent]]
 NewChat = Callable[..., int]
-
-
-def plain(replies: list[Sent]) -> str:
-    return "\n".join(sent.plain for sent in replies)
 
 
 def assert_well_formed(replies: list[Sent]) -> None:

@@ -8,11 +8,9 @@ the session's real model behind an encoder that records what it embeds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-import pytest
 from bot_harness import BotThread, is_rtl, open_chats
 from fake_encoder import RecordingEncoder
 from polling import wait_until
@@ -24,7 +22,7 @@ from embeddings import IndexedLibrary, Settings
 from embeddings.fetch import FetchPolicy
 from embeddings.model import SentenceTransformerEncoder
 from testkit.fake_telegram import FakeTelegram
-from tests.fetch_server import TITLE, FetchTestServer, serve
+from tests.fetch_server import TITLE, FetchTestServer
 
 ADMIN, USER = 4242, 9001
 WATER_QUESTION = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر الجديدة؟"
@@ -63,12 +61,6 @@ class Replica:
     def stop(self) -> None:
         self.thread.stop()
         self.fake.stop()
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[FetchTestServer]:
-    with serve() as server:
-        yield server
 
 
 def test_an_article_added_on_one_bot_is_answered_by_the_other(

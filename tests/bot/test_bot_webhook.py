@@ -31,10 +31,10 @@ from bot.settings import BotSettings, Listen
 from embeddings import IndexedLibrary
 from testkit.fake_telegram import FakeTelegram, Sent
 from testkit.telegram_objects import chat_json, user_json
+from testkit.webhook_delivery import SECRET_HEADER
 
 MINISTER = next(d for d in read_dev_questions() if "وزير الدفاع" in d.q)
 OFF_TOPIC = "ما عاصمة فرنسا؟"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 NewChat = Callable[..., int]
 _direct_ids = iter(range(10**9, 10**9 + 10_000))  # update ids of the updates tests POST themselves
 
