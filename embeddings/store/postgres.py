@@ -56,7 +56,20 @@ from ..errors import SettingsError
 from ..settings import hide_passwords
 from ..types import AnswerKind, text_checksum
 from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
-from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
+from .rows import (
+    ACTION_COLUMNS,
+    ARTICLE_COLUMNS,
+    FEEDBACK_COLUMNS,
+    QUOTE_COLUMNS,
+    TURN_COLUMNS,
+    action_from_row,
+    article_from_row,
+    feedback_from_row,
+    feedback_row,
+    quote_ref_from_row,
+    quote_row,
+    turn_from_row,
+)
 
 SCHEMA_VERSION = 5
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
@@ -219,8 +232,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX updates_by_changed ON updates (changed)",
     ),
 )
-_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
-_ARTICLE = "owner, number, title, source, text, added, checksum"
 _ENSURE_CHAT = "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) DO NOTHING"
 
 Conn = Connection[TupleRow]
@@ -289,33 +300,33 @@ class PostgresChatStore:
                 )
             )
             conn.execute(
-                f"INSERT INTO articles ({_ARTICLE}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (owner, number, title, source, text, added, checksum),
             )
         return StoredArticle(owner, number, title, source, text, added, checksum)
 
     def articles(self, owner: int) -> list[StoredArticle]:
         """The owner's articles, by number."""
-        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = %s ORDER BY number", owner)
-        return [_article(row) for row in rows]
+        rows = self._rows(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE owner = %s ORDER BY number", owner)
+        return [article_from_row(row) for row in rows]
 
     def article(self, owner: int, number: int) -> StoredArticle | None:
         """One of the owner's articles, or None (also when it is another owner's)."""
-        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = %s AND number = %s", owner, number)
-        return _article(rows[0]) if rows else None
+        rows = self._rows(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE owner = %s AND number = %s", owner, number)
+        return article_from_row(rows[0]) if rows else None
 
     def find_article(
         self, owner: int, *, checksum: str | None = None, source: str | None = None
     ) -> StoredArticle | None:
         """The owner's article with this checksum or this exact source, if any."""
         rows = self._rows(
-            f"SELECT {_ARTICLE} FROM articles WHERE owner = %s AND (checksum = %s OR source = %s) "
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE owner = %s AND (checksum = %s OR source = %s) "
             "ORDER BY number LIMIT 1",
             owner,
             checksum,
             source,
         )
-        return _article(rows[0]) if rows else None
+        return article_from_row(rows[0]) if rows else None
 
     def article_keys(self, owner: int) -> list[tuple[int, str]]:
         """(number, checksum) of each of the owner's articles, by number (cheap: no texts)."""
@@ -331,11 +342,11 @@ class PostgresChatStore:
         and the feedback on it (the kept answers' quotes of it forget its checksum); returns it."""
         with self.transaction() as conn:
             rows = conn.execute(
-                f"DELETE FROM articles WHERE owner = %s AND number = %s RETURNING {_ARTICLE}", (owner, number)
+                f"DELETE FROM articles WHERE owner = %s AND number = %s RETURNING {ARTICLE_COLUMNS}", (owner, number)
             ).fetchall()
             if not rows:
                 return None
-            found = _article(rows[0])
+            found = article_from_row(rows[0])
             target = found.article().id
             conn.execute("DELETE FROM actions WHERE chat_id = %s AND target = %s", (owner, target))
             conn.execute("UPDATE chats SET focus = NULL WHERE chat_id = %s AND focus = %s", (owner, target))
@@ -423,16 +434,14 @@ class PostgresChatStore:
         """The action of a token, or None if unknown (or expired)."""
         since = time.time() - ACTION_DAYS * 86_400
         rows = self._rows(
-            "SELECT token, chat_id, kind, target, payload, created, answer FROM actions "
+            f"SELECT {ACTION_COLUMNS} FROM actions "
             "WHERE token = %s AND created >= %s",
             token,
             since,
         )
         if not rows:
             return None
-        token, chat_id, kind, target, payload, created, answer = rows[0]
-        kept = int(answer) if answer is not None else None
-        return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created), kept)
+        return action_from_row(rows[0])
 
     # --- kept answers and feedback -------------------------------------------------------------
 
@@ -507,19 +516,19 @@ class PostgresChatStore:
             turn.sentence_start,
             turn.sentence_end,
         )
-        replaced = ", ".join(f"{c} = excluded.{c}" for c in _TURN.split(", ")[1:])
+        replaced = ", ".join(f"{c} = excluded.{c}" for c in TURN_COLUMNS.split(", ")[1:])
         with self.transaction() as conn:
             conn.execute(_ENSURE_CHAT, (turn.chat_id, turn.asked))
             conn.execute(
-                f"INSERT INTO turns ({_TURN}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"INSERT INTO turns ({TURN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 f"ON CONFLICT (chat_id) DO UPDATE SET {replaced}",
                 values,
             )
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one."""
-        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = %s", chat_id)
-        return _turn(rows[0]) if rows else None
+        rows = self._rows(f"SELECT {TURN_COLUMNS} FROM turns WHERE chat_id = %s", chat_id)
+        return turn_from_row(rows[0]) if rows else None
 
     # --- Telegram updates ----------------------------------------------------------------------
 
@@ -674,22 +683,3 @@ def _kept(conn: Conn, chat_id: int, answer_id: int, *, lock: bool = False) -> Ke
     )
 
 
-def _turn(row: tuple[Any, ...]) -> Turn:
-    chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = row
-    return Turn(
-        int(chat),
-        str(question),
-        str(topic),
-        float(asked),
-        str(focus),
-        str(article_id),
-        int(start),
-        int(end),
-        int(sentence_start),
-        int(sentence_end),
-    )
-
-
-def _article(row: tuple[Any, ...]) -> StoredArticle:
-    owner, number, title, source, text, added, checksum = row
-    return StoredArticle(int(owner), int(number), str(title), str(source), str(text), str(added), str(checksum))

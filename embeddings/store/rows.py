@@ -1,18 +1,54 @@
-"""The rows of the kept answers' quotes and of the feedback, as both stores write and read
-them: the same columns, in the same order, in SQLite and in PostgreSQL."""
+"""The rows both stores write and read (articles, button actions, turns, the kept answers'
+quotes, the feedback): the same columns, in the same order, in SQLite and in PostgreSQL."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+from ..conversation import Turn
 from ..types import AnswerKind
-from .base import Feedback, QuotedText, QuoteRef, Vote
+from .base import Action, ActionKind, Feedback, QuotedText, QuoteRef, StoredArticle, Vote
 
+ARTICLE_COLUMNS = "owner, number, title, source, text, added, checksum"
+ACTION_COLUMNS = "token, chat_id, kind, target, payload, created, answer"
+TURN_COLUMNS = (
+    "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
+)
 QUOTE_COLUMNS = "article_id, checksum, paragraph, start, stop, highlight_start, highlight_end, fused, dense, lexical"
 FEEDBACK_COLUMNS = (
     "chat_id, at, vote, question, kind, confidence, article_id, title, source, paragraph, start, stop, "
     "highlight_start, highlight_end, passage, sentence"
 )
+
+
+def article_from_row(row: tuple[Any, ...]) -> StoredArticle:
+    """A stored article from its ARTICLE_COLUMNS."""
+    owner, number, title, source, text, added, checksum = row
+    return StoredArticle(int(owner), int(number), str(title), str(source), str(text), str(added), str(checksum))
+
+
+def action_from_row(row: tuple[Any, ...]) -> Action:
+    """A button's action from its ACTION_COLUMNS."""
+    token, chat_id, kind, target, payload, created, answer = row
+    kept = int(answer) if answer is not None else None
+    return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created), kept)
+
+
+def turn_from_row(row: tuple[Any, ...]) -> Turn:
+    """A chat's latest turn from its TURN_COLUMNS."""
+    chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = row
+    return Turn(
+        int(chat),
+        str(question),
+        str(topic),
+        float(asked),
+        str(focus),
+        str(article_id),
+        int(start),
+        int(end),
+        int(sentence_start),
+        int(sentence_end),
+    )
 
 
 def quote_row(ref: QuoteRef) -> tuple[Any, ...]:

@@ -25,7 +25,20 @@ from ..conversation import Turn
 from ..errors import SettingsError
 from ..types import AnswerKind, text_checksum
 from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
-from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
+from .rows import (
+    ACTION_COLUMNS,
+    ARTICLE_COLUMNS,
+    FEEDBACK_COLUMNS,
+    QUOTE_COLUMNS,
+    TURN_COLUMNS,
+    action_from_row,
+    article_from_row,
+    feedback_from_row,
+    feedback_row,
+    quote_ref_from_row,
+    quote_row,
+    turn_from_row,
+)
 
 SCHEMA_VERSION = 4
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
@@ -142,8 +155,6 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX updates_by_changed ON updates(changed);
     """,
 )
-_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
-_ARTICLE = "owner, number, title, source, text, added, checksum"
 
 
 class SQLiteChatStore:
@@ -206,7 +217,7 @@ class SQLiteChatStore:
                 (number,) = self._db.execute("SELECT next_number FROM chats WHERE chat_id = ?", (owner,)).fetchone()
                 checksum = text_checksum(text)
                 self._db.execute(
-                    f"INSERT INTO articles ({_ARTICLE}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (owner, number, title, source, text, added, checksum),
                 )
                 self._db.execute("UPDATE chats SET next_number = ? WHERE chat_id = ?", (number + 1, owner))
@@ -218,25 +229,26 @@ class SQLiteChatStore:
 
     def articles(self, owner: int) -> list[StoredArticle]:
         """The owner's articles, by number."""
-        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = ? ORDER BY number", owner)
-        return [_article(row) for row in rows]
+        rows = self._rows(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE owner = ? ORDER BY number", owner)
+        return [article_from_row(row) for row in rows]
 
     def article(self, owner: int, number: int) -> StoredArticle | None:
         """One of the owner's articles, or None (also when it is another owner's)."""
-        rows = self._rows(f"SELECT {_ARTICLE} FROM articles WHERE owner = ? AND number = ?", owner, number)
-        return _article(rows[0]) if rows else None
+        rows = self._rows(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE owner = ? AND number = ?", owner, number)
+        return article_from_row(rows[0]) if rows else None
 
     def find_article(
         self, owner: int, *, checksum: str | None = None, source: str | None = None
     ) -> StoredArticle | None:
         """The owner's article with this checksum or this exact source, if any."""
         rows = self._rows(
-            f"SELECT {_ARTICLE} FROM articles WHERE owner = ? AND (checksum = ? OR source = ?) ORDER BY number LIMIT 1",
+            f"SELECT {ARTICLE_COLUMNS} FROM articles "
+            "WHERE owner = ? AND (checksum = ? OR source = ?) ORDER BY number LIMIT 1",
             owner,
             checksum,
             source,
         )
-        return _article(rows[0]) if rows else None
+        return article_from_row(rows[0]) if rows else None
 
     def article_keys(self, owner: int) -> list[tuple[int, str]]:
         """(number, checksum) of each of the owner's articles, by number (cheap: no texts)."""
@@ -338,16 +350,14 @@ class SQLiteChatStore:
         """The action of a token, or None if unknown (or expired)."""
         since = time.time() - ACTION_DAYS * 86_400
         rows = self._rows(
-            "SELECT token, chat_id, kind, target, payload, created, answer FROM actions "
+            f"SELECT {ACTION_COLUMNS} FROM actions "
             "WHERE token = ? AND created >= ?",
             token,
             since,
         )
         if not rows:
             return None
-        token, chat_id, kind, target, payload, created, answer = rows[0]
-        kept = int(answer) if answer is not None else None
-        return Action(str(token), int(chat_id), cast(ActionKind, kind), str(target), str(payload), float(created), kept)
+        return action_from_row(rows[0])
 
     # --- kept answers and feedback -------------------------------------------------------------
 
@@ -450,27 +460,15 @@ class SQLiteChatStore:
         )
         self._write(
             (_ENSURE_CHAT, (turn.chat_id, turn.asked)),
-            (f"INSERT OR REPLACE INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
+            (f"INSERT OR REPLACE INTO turns ({TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
         )
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one."""
-        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = ?", chat_id)
+        rows = self._rows(f"SELECT {TURN_COLUMNS} FROM turns WHERE chat_id = ?", chat_id)
         if not rows:
             return None
-        chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = rows[0]
-        return Turn(
-            int(chat),
-            str(question),
-            str(topic),
-            float(asked),
-            str(focus),
-            str(article_id),
-            int(start),
-            int(end),
-            int(sentence_start),
-            int(sentence_end),
-        )
+        return turn_from_row(rows[0])
 
     # --- Telegram updates ----------------------------------------------------------------------
 
@@ -530,7 +528,3 @@ class SQLiteChatStore:
 
 _ENSURE_CHAT = "INSERT OR IGNORE INTO chats (chat_id, last_active) VALUES (?, ?)"
 
-
-def _article(row: tuple[Any, ...]) -> StoredArticle:
-    owner, number, title, source, text, added, checksum = row
-    return StoredArticle(int(owner), int(number), str(title), str(source), str(text), str(added), str(checksum))
