@@ -19,26 +19,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import calibrate, db_commands
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
-from .calibration import load_calibration
-from .chats import ChatCollections
-from .engine import Engine, RetrievalConfig, question_text
+from .engine import question_text
 from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError
-from .evaluate import RememberingEncoder, evaluate, library_split, read_squad
-from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
-from .feedback import write_feedback
-from .fetch import fetch_url
-from .index import build_index, save_index
 from .indexed_library import IndexedLibrary
-from .lexical import Analyzer
 from .library import Library
 from .model import load_encoder
 from .process import prepare_process
 from .settings import Settings, parse_positive_int, read_environment
-from .store import ChatStore, StoredArticle, open_chat_store
 from .types import Answer, Article, Quote
+
+if TYPE_CHECKING:
+    from .chats import ChatCollections
+    from .extract import ExtractedArticle
+    from .store import ChatStore, StoredArticle
+
+# The modules a command alone needs (the fetcher, the extractor, the chats' store, the
+# evaluation) are imported inside it: a cold `ask` does not pay for them (README, Benchmarks).
 
 CHATS_HINT = "see the chats with: python -m embeddings chats"
 
@@ -75,6 +75,10 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     articles = read_articles(article_files(settings.articles_dir))
     if not articles:
         raise ArticleError(f"no {ARTICLE_SUFFIX} articles in {settings.articles_dir}; add one, e.g. build FILE.txt")
+    from .engine import RetrievalConfig
+    from .index import build_index, save_index
+    from .lexical import Analyzer
+
     _err("Loading the embedding model…")
     encoder = load_encoder(settings.model, settings.model_cache)
     _err(f"Embedding {len(articles)} article(s)…")
@@ -91,6 +95,9 @@ def _looks_like_url(text: str) -> bool:
 
 def _fetch_article(url: str, settings: Settings) -> tuple[ExtractedArticle, str]:
     """The article at `url` and the URL it was read from (after redirects)."""
+    from .extract import extract_article
+    from .fetch import fetch_url
+
     _err(f"Fetching {url}…")
     page = fetch_url(url, settings.fetch_policy())
     return extract_article(page), page.url
@@ -98,6 +105,8 @@ def _fetch_article(url: str, settings: Settings) -> tuple[ExtractedArticle, str]
 
 def _read_document(path: Path, max_bytes: int) -> tuple[ExtractedArticle, str]:
     """The article in a .txt, .md or .html file, and its file name (the article's source)."""
+    from .extract import DOCUMENT_KINDS, decode_document
+
     if not path.is_file():
         raise ArticleError(f"{path} is not a file; give a .txt, .md or .html file, or an http(s) URL")
     size, limit = path.stat().st_size, max_bytes
@@ -158,6 +167,8 @@ def _article_json(article: Article) -> dict[str, str]:
 def _open_store(settings: Settings) -> ChatStore:
     """The chats' store (PostgreSQL when SANAD_DATABASE_URL is set); an error, not a new
     empty file, when the SQLite one does not exist yet."""
+    from .store import open_chat_store
+
     if settings.database_url is None and not settings.database.is_file():
         raise ArticleError(f"no chats' database at {settings.database} yet; set SANAD_DATABASE, or run the bot first")
     return open_chat_store(settings)
@@ -191,6 +202,8 @@ def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the 👍/👎 presses (since --since) as JSONL to --out or stdout."""
+    from .feedback import write_feedback
+
     store = _open_store(settings)
     try:
         presses = store.feedback(since=args.since)
@@ -240,6 +253,8 @@ def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _open_chats(settings: Settings) -> ChatCollections:
+    from .chats import ChatCollections
+
     store = _open_store(settings)
     library = IndexedLibrary.open(settings, log=_err, progress=True)
     return ChatCollections(store, library, settings.chats_dir)
@@ -359,6 +374,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Index a SQuAD v1.1/v2.0 file's contexts; report retrieval and answer-level figures."""
     from tqdm import tqdm
 
+    from .calibration import load_calibration
+    from .engine import Engine
+    from .evaluate import RememberingEncoder, evaluate, read_squad
+
     data = read_squad(Path(args.file))
     _err(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…")
     encoder = RememberingEncoder(load_encoder(settings.model, settings.model_cache))
@@ -388,6 +407,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_library_split(args: argparse.Namespace, settings: Settings) -> int:
     """Write the library split: even-numbered entries indexed, the odd ones' questions unanswerable."""
+    from .evaluate import library_split
+
     try:
         data = json.loads(Path(args.file).read_text(encoding="utf-8"))
         split = library_split(data)

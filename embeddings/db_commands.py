@@ -12,8 +12,9 @@ from pathlib import Path
 
 from .errors import SettingsError
 from .settings import DATABASE_URL_EXAMPLE, Settings
-from .store.postgres import SCHEMA_VERSION, PostgresChatStore
-from .store.transfer import import_sqlite
+
+# psycopg is imported by the commands themselves: building the CLI's parser (every command,
+# `ask` included) must not load it.
 
 
 def _database_url(settings: Settings, command: str) -> str:
@@ -27,6 +28,8 @@ def _database_url(settings: Settings, command: str) -> str:
 
 def cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the PostgreSQL schema up to date (nothing to do: says so, exit code 0)."""
+    from .store.postgres import SCHEMA_VERSION, PostgresChatStore
+
     store = PostgresChatStore(_database_url(settings, "upgrade"))
     store.close()
     if store.migrated_from == SCHEMA_VERSION:
@@ -38,6 +41,9 @@ def cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the SQLite store into the (empty) PostgreSQL one, with a progress bar."""
+    from .store.postgres import PostgresChatStore
+    from .store.transfer import import_sqlite
+
     source = Path(args.source).expanduser() if args.source else settings.database
     store = PostgresChatStore(_database_url(settings, "import"))
     try:
