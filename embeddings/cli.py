@@ -27,7 +27,7 @@ from .engine import question_text
 from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError
 from .indexed_library import IndexedLibrary
 from .library import Library
-from .model import load_encoder
+from .model import Encoder, load_encoder, load_question_encoder
 from .process import prepare_process
 from .settings import Settings, parse_positive_int, read_environment
 from .types import Answer, Article, Quote
@@ -252,11 +252,12 @@ def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _open_chats(settings: Settings) -> ChatCollections:
+def _open_chats(settings: Settings, asking: bool = False) -> ChatCollections:
     from .chats import ChatCollections
 
     store = _open_store(settings)
-    library = IndexedLibrary.open(settings, log=_err, progress=True)
+    encoder = _question_encoder(settings) if asking else None
+    library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
     return ChatCollections(store, library, settings.chats_dir)
 
 
@@ -352,17 +353,24 @@ def answer_text(answer: Answer) -> str:
     return "\n".join(lines).rstrip()
 
 
+def _question_encoder(settings: Settings) -> Encoder:
+    """The model as `ask` needs it: torch only if the index must be (re)built, the question
+    embedded in numpy otherwise (model.py, `load_question_encoder`)."""
+    return load_question_encoder(settings.model, settings.model_cache)
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
     if args.chat is not None:
-        chats = _open_chats(settings)
+        chats = _open_chats(settings, asking=True)
         try:
             answer = chats.ask(args.chat, args.question, everything=True, touch=False).answer
         finally:
             chats.close()
     else:
-        answer = IndexedLibrary.open(settings, log=_err, progress=True).ask(args.question, k=args.k)
+        library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=_question_encoder(settings))
+        answer = library.ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:

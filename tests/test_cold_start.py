@@ -1,7 +1,7 @@
 """A cold `python -m embeddings ask` loads only what answering needs: run for real in a fresh
 process over a ready index, it answers without ever importing the page fetcher (httpx), the
-article extractor (trafilatura, lxml) or PostgreSQL (psycopg). How long it takes is a
-benchmark (`cold_ask_s`), not a test."""
+article extractor (trafilatura, lxml), PostgreSQL (psycopg) or torch (the question is
+embedded in numpy; numpy_bert.py). How long it takes is a benchmark (`cold_ask_s`), not a test."""
 
 from __future__ import annotations
 
@@ -20,7 +20,17 @@ from embeddings.model import SentenceTransformerEncoder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "ما الخطر الذي قال بوتين إنه لا يزال موجودا؟"
-NOT_FOR_ASK = ("httpx", "trafilatura", "lxml", "psycopg", "psycopg_pool")
+NOT_FOR_ASK = (
+    "httpx",
+    "trafilatura",
+    "lxml",
+    "psycopg",
+    "psycopg_pool",
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "sklearn",
+)
 
 # Runs the CLI's own entry point in this process, then prints the top-level packages loaded.
 _PROBE = """
@@ -93,3 +103,21 @@ def test_every_exported_name_is_there_on_first_use(package: str) -> None:
     assert missing == [] and set(module.__all__) <= set(dir(module))
     with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
         module.NoSuchName  # noqa: B018 - the look-up is the test
+
+
+@pytest.mark.parametrize(("setting", "threads"), [(None, 1), ("2", 2)])
+def test_entry_points_run_numpy_blas_on_one_thread_unless_told(setting: str | None, threads: int) -> None:
+    # Questions are small matrix products (numpy_bert.py); OPENBLAS_NUM_THREADS still wins.
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    if setting is not None:
+        env["OPENBLAS_NUM_THREADS"] = setting
+    probe = (
+        "import json, numpy, threadpoolctl\n"
+        "from embeddings import prepare_process\n"
+        "prepare_process()\n"
+        "print(json.dumps([i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas']))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [threads]
