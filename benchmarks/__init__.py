@@ -11,6 +11,8 @@ floor measured in the same run, the two interleaved so that both see the same lo
     memory           peak RSS of `python -m bot` idle; peak RSS of a process serving N passages
     throughput       questions/s of the bot with 30 chats asking at once, beside the bare
                      encode rate of one process (the ceiling)
+    PostgreSQL       median ChatCollections.ask with PostgreSQL / the same with the embedded
+                     store; questions/s of 1 and 2 webhook replicas on one PostgreSQL
 
 The N passages of the growth step are not embedded: their vectors are random unit vectors
 and their BM25 documents are shuffled sentences of XQuAD-ar, turned into an index of the
@@ -27,6 +29,8 @@ answers. The output says so.
     corpus.py    the synthetic growth corpus: passages, BM25 index, vectors
     growth.py    latency and memory with the growth corpus, per dense index kind
     bot_load.py  `python -m bot` against the fake Bot API: idle RSS, 30-chat throughput
+    postgres.py  one PostgreSQL from pgserver, the shipped article imported, answer latency there
+    replicas.py  two `python -m bot` replicas in webhook mode on it: questions/s with 1 and 2
     report.py    figures, as lines to read and as one JSON object
 
 The core (`embeddings`) never imports this package; the bot is driven only from outside,

@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks [--json] [--quick] [--skip-growth] [--skip-bot] ...`.
+"""Command line: `python -m benchmarks [--json] [--quick] [--skip-growth] [--skip-bot] [--skip-replicas] ...`.
 
 Prints each figure with its target and the raw medians (or, with --json, one JSON object on
 stdout and the lines on stderr); exit code 0, or 2 with one `error: ...` line when a step
@@ -31,6 +31,11 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help=f"small CI run: {QUICK_GROWTH:,} passages, 1 repeat")
     bench.add_argument("--skip-growth", action="store_true", help=f"skip the {FULL_GROWTH:,}-passage growth step")
     bench.add_argument("--skip-bot", action="store_true", help="skip starting `python -m bot` (memory, throughput)")
+    bench.add_argument(
+        "--skip-replicas",
+        action="store_true",
+        help="skip PostgreSQL mode (pgserver): answer latency beside the embedded store, 1 and 2 bot replicas",
+    )
     bench.add_argument("--growth-passages", type=positive_int, default=None, metavar="N", help="growth corpus size")
     bench.add_argument(
         "--dense",
@@ -60,6 +65,7 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
             quick=quick,
             skip_growth=args.skip_growth,
             skip_bot=args.skip_bot,
+            skip_replicas=args.skip_replicas,
             growth_passages=growth,
             dense_kinds=tuple(k.strip() for k in args.dense.split(",") if k.strip()),
             repeats=args.repeats or (1 if quick else 3),

@@ -60,6 +60,7 @@ def _environment(settings: Settings) -> dict[str, str]:
             "EMBEDDING_MODEL": settings.model,
         }
     )
+    env.pop("SANAD_DATABASE_URL", None)  # the folder library whose index the run built, as the other steps
     return env
 
 

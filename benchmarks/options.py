@@ -28,6 +28,7 @@ class BenchOptions:
     quick: bool = False
     skip_growth: bool = False
     skip_bot: bool = False
+    skip_replicas: bool = False
     growth_passages: int = FULL_GROWTH
     dense_kinds: tuple[str, ...] = ("flat",)
     repeats: int = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from .cold import measure_cold_ask
 from .core import QUESTIONS, measure_answer_overhead, measure_build, xquad_articles
 from .growth import measure_growth
 from .options import BenchOptions
+from .postgres import import_shipped, measure_postgres_answer, postgres_server
+from .replicas import measure_replicas
 from .report import Figure, skipped
 
 Progress = Callable[[str], None]
@@ -58,4 +60,22 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
             progress("4-5/5 the bot: memory and throughput, then link → ready…")
             links = (small.articles[0], xquad, options.repeats + 2)
             figures += measure_bot(settings, QUESTIONS, options.waves, overhead.raw["encode_ms"], links)
+        if options.skip_replicas:
+            figures += [skipped("postgres_answer_ratio", "PostgreSQL answer", "--skip-replicas")]
+            figures += [skipped("replicas_qps", "replicas", ""), skipped("replica_rss_mb", "replica RSS", "")]
+        else:
+            figures += _measure_postgres(settings, shared, questions, options, progress)
+    return figures
+
+
+def _measure_postgres(
+    settings: Settings, shared: IndexedLibrary, questions: Sequence[str], options: BenchOptions, progress: Progress
+) -> list[Figure]:
+    """PostgreSQL mode on one pgserver: answer latency beside the embedded store, then 1 and 2 replicas."""
+    progress("PostgreSQL (pgserver): answer latency beside the embedded store…")
+    with postgres_server() as url:
+        import_shipped(settings, url, shared)
+        figures = [measure_postgres_answer(settings, shared, url, questions, options.repeats)]
+        progress("PostgreSQL: 1 and 2 bot replicas in webhook mode…")
+        figures += measure_replicas(settings, url, QUESTIONS, options.waves)
     return figures

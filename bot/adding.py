@@ -91,6 +91,8 @@ async def share_article(update: Update, context: SanadContext) -> None:
         await reply(message, messages.SHARE_USAGE)
         return
     article, added = await context.run(context.library.add_article, stored.text, stored.title, stored.source)
+    if added:
+        context.bot_data.metrics.added("library")
     logger.info("Chat %s shared its article %s as %s", message.chat.id, number, article.id)
     await reply(message, render_added(article, added))
 
@@ -148,6 +150,7 @@ async def _shared_from_url(context: SanadContext, url: str, title: str) -> str:
         return render_refusal(exc)
     article, added = await context.run(context.library.add_article, extracted.text, title or extracted.title, source)
     if added:
+        context.bot_data.metrics.added("library")
         logger.info("Added article %s from %s to the shared library", article.id, source)
     return render_added(article, added)
 
@@ -208,6 +211,7 @@ async def _store_own(
     except LimitError as exc:
         return render_limit(exc)
     if added:
+        context.bot_data.metrics.added("chat")
         logger.info("Chat %s added its article %s (%d characters)", chat_id, stored.number, len(stored.text))
     return render_chat_added(stored, added, group=message.chat.type != Chat.PRIVATE)
 

@@ -1,4 +1,5 @@
-"""The Telegram application: settings in, handlers wired, library and engine opened before polling."""
+"""The Telegram application: settings in, handlers wired, library and engine opened before
+polling, or before serving the webhook (`webhook.py`) when TELEGRAM_WEBHOOK_URL is set."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -36,11 +38,13 @@ from embeddings import (
     read_environment,
 )
 
-from . import adding, handlers, messages, sources
+from . import adding, handlers, inline, messages, sources
 from .context import BotData, SanadApplication, SanadContext
 from .redact import configure_logging
 from .settings import BotSettings
 from .talk import ACTION_PREFIX
+from .web import WebServer, web_app
+from .webhook import run_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +52,8 @@ POLL_TIMEOUT_SECONDS = 30  # long-poll: Telegram holds getUpdates open until an 
 RATE_LIMIT_RETRIES = 3  # resend after a 429, waiting the retry_after Telegram asks for
 BOOTSTRAP_RETRIES = 3  # getMe / deleteWebhook attempts at start before giving up
 DEFAULT_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
-UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY)  # edits and the rest: not asked for, not needed
+# Edits and the rest: not asked for, not needed. Inline queries come once inline mode is on (/setinline).
+UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 
 LibraryOpener = Callable[[], IndexedLibrary]
 ChatsOpener = Callable[[IndexedLibrary], ChatCollections]
@@ -62,10 +67,20 @@ def build_application(
 ) -> SanadApplication:
     """The bot, wired but not started; `open_library`, then `open_chats` (the chats' own
     collections beside that library) run in post_init, before polling. `fetch_policy` limits
-    the pages it fetches (default: public addresses only)."""
+    the pages it fetches (default: public addresses only). In polling mode with SANAD_LISTEN,
+    /healthz and /metrics are served there from post_init on (webhook mode serves its own)."""
+    ops: list[WebServer] = []
 
     async def post_init(application: SanadApplication) -> None:
+        if settings.listen is not None and settings.webhook is None:
+            ops.append(WebServer(web_app(application), settings.listen))
+            await ops[0].start()
         await _open_resources(application, open_library, open_chats)
+
+    async def post_shutdown(application: SanadApplication) -> None:
+        while ops:
+            await ops.pop().stop()
+        await _close_resources(application)
 
     application = (
         ApplicationBuilder()
@@ -83,7 +98,7 @@ def build_application(
         .concurrent_updates(True)
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .post_init(post_init)
-        .post_shutdown(_close_resources)
+        .post_shutdown(post_shutdown)
         .build()
     )
     data: BotData = application.bot_data
@@ -110,7 +125,14 @@ def _add_handlers(application: SanadApplication) -> None:
     application.add_handler(MessageHandler(new & not_written, handlers.explain_text_only))
     application.add_handler(CallbackQueryHandler(sources.press_button, pattern=f"^{ACTION_PREFIX}"))
     application.add_handler(CallbackQueryHandler(handlers.dismiss_callback))
+    application.add_handler(InlineQueryHandler(inline.answer_inline))  # the shared library only
     application.add_error_handler(handlers.report_error)
+    application.add_error_handler(_count_error)
+
+
+async def _count_error(update: object, context: SanadContext) -> None:
+    """Count a failed update in the metrics (report_error has logged it and told the user)."""
+    context.bot_data.metrics.failed()
 
 
 async def _open_resources(application: SanadApplication, open_library: LibraryOpener, open_chats: ChatsOpener) -> None:
@@ -120,16 +142,13 @@ async def _open_resources(application: SanadApplication, open_library: LibraryOp
     workers = max(2, os.cpu_count() or 2)
     data.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanad-ask")
     data.http = new_async_client()
-    logger.info("Loading the model and the index before polling (this takes a few seconds)")
+    logger.info("Loading the model and the index (this takes a few seconds)")
     loop = asyncio.get_running_loop()
     data.library = await loop.run_in_executor(data.executor, open_library)
+    data.library.start_sync()  # with PostgreSQL: follow the other replicas' library changes
     data.chats = await loop.run_in_executor(data.executor, open_chats, data.library)
     await _register_commands(application)
-    logger.info(
-        "Ready: %d article(s) indexed; polling for updates as @%s",
-        len(data.library.articles),
-        application.bot.username,
-    )
+    logger.info("Ready: %d article(s) indexed, as @%s", len(data.library.articles), application.bot.username)
 
 
 async def _register_commands(application: SanadApplication) -> None:
@@ -148,7 +167,19 @@ async def _close_resources(application: SanadApplication) -> None:
         data.executor.shutdown(wait=False, cancel_futures=True)
     if data.chats is not None:
         data.chats.close()
+    if data.library is not None:
+        await asyncio.to_thread(data.library.close)  # stops following (joins its thread)
     data.library, data.chats, data.executor, data.http = None, None, None, None
+
+
+def run(
+    application: SanadApplication, settings: BotSettings, stop_signals: Sequence[int] | None = DEFAULT_STOP_SIGNALS
+) -> None:
+    """Serve the webhook when the settings give one, else long-poll; until a stop signal."""
+    if settings.webhook is not None:
+        run_webhook(application, settings, UPDATE_TYPES, stop_signals)
+    else:
+        run_polling(application, stop_signals)
 
 
 def run_polling(application: SanadApplication, stop_signals: Sequence[int] | None = DEFAULT_STOP_SIGNALS) -> None:
@@ -187,14 +218,14 @@ def main() -> int:
     except SanadError as exc:
         print(exc, file=sys.stderr)
         return 2
-    configure_logging(secrets=[bot_settings.token, *core_settings.secrets()])
+    configure_logging(secrets=[*bot_settings.secrets(), *core_settings.secrets()])
     prepare_process()
     fetch_policy = core_settings.fetch_policy()
     open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)
     open_chats = partial(ChatCollections.open, core_settings)
     application = build_application(bot_settings, open_library, open_chats, fetch_policy)
     try:
-        run_polling(application)
+        run(application, bot_settings)
     except InvalidToken:
         logger.error("Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather into .env")
         return 2

@@ -1,6 +1,6 @@
 """What the handlers share: the library (with the engine over it), the chats' own collections,
 the worker threads and the web client, opened in post_init; who administers the bot and how
-pages are fetched, set when the app is built."""
+pages are fetched, set when the app is built; the application's metrics."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from embeddings import ChatCollections, FetchPolicy, IndexedLibrary
 
+from .metrics import Figures, Metrics
+
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
@@ -33,6 +35,15 @@ class BotData:
         self.http: httpx.AsyncClient | None = None  # fetches the pages of /add
         self.admin_user_ids: frozenset[int] = frozenset()
         self.fetch_policy: FetchPolicy = FetchPolicy()
+        self.metrics = Metrics(self.figures)  # one registry per application
+
+    def figures(self) -> Figures:
+        """What /metrics reads now: the library's index size, the loaded chats, replica sync."""
+        library, chats = self.library, self.chats
+        if library is None:
+            return Figures()
+        loaded = len(chats.loaded_chats()) if chats is not None else 0
+        return Figures(len(library.index), len(library.articles), loaded, library.sync_status())
 
 
 class SanadContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -5,6 +5,7 @@ forgetting them (and the buttons) `sources.py`'s."""
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import Chat, Message, Update
 from telegram.error import TelegramError
@@ -104,6 +105,7 @@ async def answer(message: Message, context: SanadContext, question: str, *, ever
         await reply(message, messages.EMPTY_QUESTION)
         return
     chats, chat_id = context.chats, message.chat.id
+    started = time.perf_counter()
     shown = context.library.engine.top_k  # the rest of the ranked quotes wait for "المزيد"
     asked = context.run(chats.ask, chat_id, question, everything=everything, k=answer_buttons.quotes_to_ask(shown))
     try:
@@ -113,6 +115,7 @@ async def answer(message: Message, context: SanadContext, question: str, *, ever
         return
     kept = await context.run(answer_buttons.keep, chats, chat_id, result.answer, shown)
     answered, rows = kept.answer, kept.rows
+    context.bot_data.metrics.answered(answered.kind or "not_found", time.perf_counter() - started)
     if result.focus is None:
         await reply_all(message, render_answer(answered), rows=rows)
     elif answered.kind == "answer":

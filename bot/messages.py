@@ -18,6 +18,9 @@ HELP = (
     "الأوامر: /sources لمقالاتك ولمكتبة سند المشتركة، ومنها تختار المقال الذي تسأل عنه؛ "
     "/forget ثم رقم المقال لحذفه، أو /forget all لحذف مقالاتك كلها؛ /add ثم رابط، كإرسال الرابط وحده؛ "
     "/help لهذه الرسالة.\n"
+    "ولك أن تتابع بسؤال قصير عن الجواب السابق، مثل «ومتى حدث ذلك؟»، وتحت كل جواب أزرار "
+    "للمزيد من المقاطع وللسياق ولتقييم الجواب.\n"
+    "وفي أي محادثة: اكتب اسمي ثم سؤالك (@البوت سؤالك) لأجيبك من المكتبة المشتركة وحدها.\n"
     "في المجموعات: اذكرني باسمي، أو ردّ على إحدى رسائلي، أو اكتب /ask ثم سؤالك. "
     "وللمجموعة مقالاتها، يضيفها مشرفوها ويحذفونها."
 )
@@ -199,3 +202,16 @@ FORGET_BUTTON = "احذف: {title}"
 EVERYTHING_BUTTON = "اسأل في كل المقالات"
 SEARCH_ALL_BUTTON = "ابحث في كل المقالات"
 CONFIRM_FORGET_ALL_BUTTON = "نعم، احذفها كلها"
+
+# --- inline mode (@bot question, in any chat; answered from the shared library only) ----------
+
+# A result's title and description are plain text; the chosen result sends the message.
+INLINE_HINT_TITLE = "اكتب سؤالك بالعربية بعد اسمي"
+INLINE_HINT_DESCRIPTION = f"مثلًا: {EXAMPLE_QUESTION} — أجيب من مكتبة سند المشتركة"
+INLINE_HINT_MESSAGE = (
+    "اسأل <b>سند</b> من أي محادثة: اكتب اسمي ثم سؤالك بالعربية، "
+    f"مثلًا: {EXAMPLE_QUESTION}\nأجيب بالجمل نفسها من مقالات مكتبة سند المشتركة، منقولة حرفيًّا مع مصدرها."
+)
+INLINE_NOT_FOUND_TITLE = "لم أجد جوابًا في المكتبة المشتركة"
+INLINE_NOT_FOUND_DESCRIPTION = "جرّب كلمات أخرى؛ أبحث في مكتبة سند المشتركة وحدها"
+INLINE_CLOSEST_PREFIX = "أقرب ما وجدت: "

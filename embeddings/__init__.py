@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .model import Encoder
     from .pasted import looks_like_article
     from .process import prepare_process
+    from .replica import SyncStatus
     from .settings import Settings, hide_passwords, read_environment
     from .store import (
         Action,
@@ -56,19 +57,22 @@ if TYPE_CHECKING:
         QuoteRef,
         SQLiteChatStore,
         StoredArticle,
+        UpdateClaim,
         Vote,
         open_chat_store,
     )
     from .store.base import own_article_id, own_article_number
     from .text_fragment import find_fragment_matches, text_fragment_url
-    from .types import EXAMPLE_QUESTION, Answer, Article, Passage, Quote, Scores, Span
+    from .types import ANSWER_KINDS, EXAMPLE_QUESTION, Answer, AnswerKind, Article, Passage, Quote, Scores, Span
 
 __all__ = [
+    "ANSWER_KINDS",
     "DOCUMENT_KINDS",
     "EXAMPLE_QUESTION",
     "Action",
     "ActionKind",
     "Answer",
+    "AnswerKind",
     "Article",
     "ArticleError",
     "ArticleNotFoundError",
@@ -115,7 +119,9 @@ __all__ = [
     "SettingsError",
     "Span",
     "StoredArticle",
+    "SyncStatus",
     "URLRefusedError",
+    "UpdateClaim",
     "Vote",
     "decode_document",
     "extract_article",
@@ -138,11 +144,13 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "ANSWER_KINDS": ".types",
     "DOCUMENT_KINDS": ".extract",
     "EXAMPLE_QUESTION": ".types",
     "Action": ".store",
     "ActionKind": ".store",
     "Answer": ".types",
+    "AnswerKind": ".types",
     "Article": ".types",
     "ArticleError": ".errors",
     "ArticleNotFoundError": ".errors",
@@ -189,7 +197,9 @@ _EXPORTS = {
     "SettingsError": ".errors",
     "Span": ".types",
     "StoredArticle": ".store",
+    "SyncStatus": ".replica",
     "URLRefusedError": ".errors",
+    "UpdateClaim": ".store",
     "Vote": ".store",
     "decode_document": ".extract",
     "extract_article": ".extract",

@@ -1,11 +1,11 @@
 """From ranked passages to an Answer: quotes, the answering sentence, and its kind.
 
-With a calibration (calibration.py), the candidate sentences of the best passages are
-scored on their evidence (evidence.py): the best one is the bold sentence and its passage is
-quoted first; the calibrated decision says whether it is an `answer`, only the `closest`
-the articles say, or `not_found`. Without one, the passages keep their retrieval order and
-each highlights the sentence sharing most question terms (the older rule, kept for
-engines built without a calibration).
+With a calibration (calibration.py), the candidates of the best passages (each sentence,
+and two adjacent sentences as one span) are scored on their evidence (evidence.py): the best
+one is the bold text and its passage is quoted first; the calibrated decision says whether
+it is an `answer`, only the `closest` the articles say, or `not_found`. Without one, the
+passages keep their retrieval order and each highlights the sentence sharing most question
+terms (the older rule, kept for engines built without a calibration).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration, Decision
-from .evidence import Candidate, EvidenceSources, candidates, read_question
+from .evidence import Candidate, EvidenceSources, Question, candidates, read_question
 from .retrieve import Hit
 from .text_fragment import text_fragment_url
 from .types import Answer, Article, Passage, Quote, Span
@@ -117,11 +117,13 @@ class Evidence:
 
 
 def gather_evidence(
-    question: str, query: np.ndarray, hits: Sequence[Hit], sources: EvidenceSources, k: int
+    question: str | Question, query: np.ndarray, hits: Sequence[Hit], sources: EvidenceSources, k: int
 ) -> Evidence:
-    """The best `k` distinct hits and the candidate sentences of the first few of them."""
+    """The best `k` distinct hits and the candidate sentences of the first few of them. The
+    question is its text, or already read (a follow-up's, resolved with its previous turn)."""
     chosen = distinct_hits(hits, k)
-    found = candidates(read_question(question, sources.terms_of), query, chosen, sources)
+    read = read_question(question, sources.terms_of) if isinstance(question, str) else question
+    found = candidates(read, query, chosen, sources)
     return Evidence(tuple(chosen), tuple(found))
 
 
@@ -178,9 +180,9 @@ def _quote_order(chosen: Sequence[Hit], found: Sequence[Candidate], decision: De
 
 
 def _best_sentence(position: int, found: Sequence[Candidate], decision: Decision) -> Span | None:
-    """The best-scoring candidate sentence of the hit at `position` (None if it has none)."""
+    """The best-scoring candidate span of the hit at `position` (None if it has none)."""
     best: tuple[float, Span] | None = None
     for candidate, score in zip(found, decision.scores, strict=True):
         if candidate.hit_rank == position and (best is None or score > best[0]):
-            best = (float(score), candidate.sentence)
+            best = (float(score), candidate.span)
     return best[1] if best else None

@@ -99,6 +99,10 @@ MEASURE_UNITS = {
         ("تكلفه", "دولار يورو روبل جنيه ريال درهم دينار ليرة مليون مليار"),
     )
 }
+# how many words before a number cue its question word may stand (ما هي سرعه, كم تبلغ مساحه)
+_CUE_REACH = 2
+_HOW_MANY = ("كم", "بكم", "وكم", "فكم")
+_FRAMING = (*_HOW_MANY, "ما", "وما", "فما", "بما", "بم")
 _DATE_CUES = ("متي", "تاريخ")
 _DATE_PHRASES = ("في اي عام", "في اي سنه", "في اي قرن", "في اي يوم", "في اي شهر", "اي عام", "اي سنه", "اي قرن")
 _PLACE_CUES = ("اين",)
@@ -114,11 +118,11 @@ def question_type(question: str) -> AnswerType:
     for kind, phrases in (("date", _DATE_PHRASES), ("place", _PLACE_PHRASES), ("name", _NAME_PHRASES)):
         if any(f" {p} " in f" {phrase} " for p in phrases):
             return kind  # type: ignore[return-value]
-    for token in tokens:
+    for i, token in enumerate(tokens):
         bare = token[1:] if token[:1] in "وف" and len(token) > 3 else token
         if token in _DATE_CUES or bare in _DATE_CUES:
             return "date"
-        if token in _NUMBER_CUES or bare in _NUMBER_CUES or _bare(token) in _NUMBER_CUES:
+        if _asks_number(tokens, i, bare):
             return "number"
         if token in _PLACE_CUES or bare in _PLACE_CUES:
             return "place"
@@ -127,11 +131,24 @@ def question_type(question: str) -> AnswerType:
     return "other"
 
 
+def _asks_number(tokens: list[str], i: int, bare: str) -> bool:
+    """True when tokens[i] asks for a number: كم / بكم anywhere, or a number cue (عدد, نسبه,
+    وزن ...) that a question word just before frames (ما عدد, ما هي سرعه, كم تبلغ مساحه),
+    not one inside the question's topic ("ما السكك التي تغطي مساحه كبيره", "عدد بعض ...")."""
+    token = tokens[i]
+    if token in _HOW_MANY or bare in _HOW_MANY:
+        return True
+    if not (token in _NUMBER_CUES or bare in _NUMBER_CUES or _bare(token) in _NUMBER_CUES):
+        return False
+    return any(t in _FRAMING for t in tokens[max(0, i - _CUE_REACH) : i])
+
+
 def question_measure(question: str) -> str | None:
     """The measure a number question asks for (وزن, سرعه, مساحه ...; see MEASURE_UNITS), or None."""
-    for token in words(normalize_arabic(question)):
+    tokens = words(normalize_arabic(question))
+    for i, token in enumerate(tokens):
         for candidate in (token, _bare(token), token[1:] if token[:1] in "وف" else token):
-            if candidate in MEASURE_UNITS:
+            if candidate in MEASURE_UNITS and _asks_number(tokens, i, candidate):
                 return candidate
     return None
 

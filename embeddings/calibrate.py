@@ -56,6 +56,7 @@ class Sample:
     holds: np.ndarray
     answerable: bool
     on_topic: bool | None = None  # None: as answerable (a near-topic question is on topic, not answerable)
+    group: int = 0  # its article (or, for an is_impossible question, its position): folds keep a group together
 
     @property
     def topical(self) -> bool:
@@ -70,14 +71,17 @@ def _samples(
     answerable: bool | None,
     analyzer: Analyzer,
     engine: Engine,
+    by_position: bool = False,
 ) -> list[Sample]:
     """The samples of these questions asked of `index`; answerable None: near topic (answerable
-    when a gold answer is still in its article's indexed text)."""
+    when a gold answer is still in its article's indexed text). Each sample's group is its
+    question's article, or with `by_position` its position in `questions`."""
     by_id = {a.id: a for a in articles}
     cache = ArticleTermsCache()  # these articles' terms (an article id may hold other text elsewhere)
     pieces = getattr(engine.encoder, "word_pieces", None)
     out = []
-    for q in questions:
+    for position, q in enumerate(questions):
+        group = position if by_position else q.article
         text = question_text(q.question)
         hits = retrieve(index, vectors[text], analyzer.terms(text), engine.config.fusion)
         sources = EvidenceSources(
@@ -86,14 +90,14 @@ def _samples(
         evidence = gather_evidence(text, vectors[text], hits, sources, CANDIDATE_HITS)
         if not evidence.candidates:
             continue
-        spans = [(by_id[evidence.hits[c.hit_rank].passage.article_id], c.sentence) for c in evidence.candidates]
+        spans = [(by_id[evidence.hits[c.hit_rank].passage.article_id], c.span) for c in evidence.candidates]
         holds = np.array([any(g and g in a.text[s.start : s.end] for g in q.answers) for a, s in spans])
         features = np.stack([c.features for c in evidence.candidates])
         if answerable is None:
             still = any(g and g in articles[q.article].text for g in q.answers)
-            out.append(Sample(features, holds, still, on_topic=True))
+            out.append(Sample(features, holds, still, on_topic=True, group=group))
         else:
-            out.append(Sample(features, holds, answerable))
+            out.append(Sample(features, holds, answerable, group=group))
     return out
 
 
@@ -108,7 +112,7 @@ def collect(data: EvalSet, encoder: Encoder, folds: int = FOLDS, log: Callable[[
     answerable = [q for q in data.questions if q.answerable]
     impossible = [q for q in data.questions if not q.answerable]
     samples = _samples(engine.index, data.articles, answerable, vectors, True, analyzer, engine)
-    samples += _samples(engine.index, data.articles, impossible, vectors, False, analyzer, engine)
+    samples += _samples(engine.index, data.articles, impossible, vectors, False, analyzer, engine, by_position=True)
     if impossible:
         return samples
     for fold in range(folds):
@@ -211,30 +215,67 @@ def figures_at(p_answer: np.ndarray, p_topic: np.ndarray, correct: np.ndarray, a
     }
 
 
-def fit(samples: Sequence[Sample], model: str, data: dict[str, Any]) -> Calibration:
-    """The calibration fitted on the samples (thresholds: see TARGET_PRECISION, MAX_FALSE_ANSWERS)."""
+def _fit_models(samples: Sequence[Sample]) -> tuple[Linear, Linear, Linear, np.ndarray, np.ndarray]:
+    """The ranker, the answer and topic models, and the decision rows and labels they saw."""
     ranker = fit_ranker(samples)
     x, correct = _decision_rows(ranker, samples)
-    answerable = np.array([s.answerable for s in samples])
     answer = fit_logistic(x, correct)
     topic = fit_logistic(x, np.array([s.topical for s in samples], dtype=np.float64))
+    return ranker, answer, topic, x, correct
+
+
+def out_of_fold(samples: Sequence[Sample], folds: int = FOLDS) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """P(answer), P(topic) and whether the lead holds a gold answer for every sample, each
+    predicted by models fitted on the other folds (samples of one group stay in one fold);
+    None when there are too few groups, or a fold leaves no answerable question to fit on."""
+    groups = sorted({s.group for s in samples})
+    if len(groups) < folds:
+        return None
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    p_answer, p_topic, correct = np.zeros(len(samples)), np.zeros(len(samples)), np.zeros(len(samples))
+    for fold in range(folds):
+        held = [i for i, s in enumerate(samples) if fold_of[s.group] == fold]
+        train = [s for s in samples if fold_of[s.group] != fold]
+        if not any(s.answerable and s.holds.any() for s in train):
+            return None
+        ranker, answer, topic, _, _ = _fit_models(train)
+        x, right = _decision_rows(ranker, [samples[i] for i in held])
+        p_answer[held], p_topic[held], correct[held] = answer.probability(x), topic.probability(x), right
+    return p_answer, p_topic, correct
+
+
+def fit(samples: Sequence[Sample], model: str, data: dict[str, Any], folds: int = FOLDS) -> Calibration:
+    """The calibration fitted on the samples. The answer threshold is the lowest at which the
+    answers hold the gold answer for TARGET_PRECISION of the answerable questions and at most
+    MAX_FALSE_ANSWERS of the unanswerable ones are answered, judged on out-of-fold
+    probabilities (folds by article): in-sample ones flatter the fit and give too low a
+    threshold for questions it has not seen."""
+    ranker, answer, topic, x, correct = _fit_models(samples)
+    answerable = np.array([s.answerable for s in samples])
     p_answer, p_topic = answer.probability(x), topic.probability(x)
+    held_out = out_of_fold(samples, folds)
+    judged = held_out or (p_answer, p_topic, correct)
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     closest_threshold = 0.5
-    ok = [t for t in grid if _meets(figures_at(p_answer, p_topic, correct, answerable, t, closest_threshold))]
+    ok = [t for t in grid if _meets(figures_at(*judged, answerable, t, closest_threshold))]
     answer_threshold = float(min(ok)) if ok else 0.5
     # closest: the topic threshold that best separates answerable from unanswerable among
     # the questions not answered (Youden's J)
     rest = p_answer < answer_threshold
     if rest.any() and answerable[rest].any() and (~answerable[rest]).any():
         closest_threshold = float(max(grid, key=lambda t: _youden(p_topic[rest], answerable[rest], t)))
-    figures = figures_at(p_answer, p_topic, correct, answerable, answer_threshold, closest_threshold)
+    figures: dict[str, Any] = figures_at(p_answer, p_topic, correct, answerable, answer_threshold, closest_threshold)
+    if held_out is not None:
+        figures["out_of_fold"] = figures_at(*held_out, answerable, answer_threshold, closest_threshold)
+    judged_on = "these data (too few articles for folds)"
+    if held_out is not None:
+        judged_on = f"out-of-fold probabilities ({folds} folds by article)"
     data = {
         **data,
         "answerable": int(answerable.sum()),
         "unanswerable": int((~answerable).sum()),
         "rule": f"lowest answer threshold with precision >= {TARGET_PRECISION} and false answers <= "
-        f"{MAX_FALSE_ANSWERS} on these data; closest threshold by Youden's J",
+        f"{MAX_FALSE_ANSWERS} on {judged_on}; closest threshold by Youden's J",
     }
     return Calibration(model, ranker, answer, topic, answer_threshold, closest_threshold, FEATURES, data, figures)
 
@@ -263,7 +304,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         "unanswerable_from": "is_impossible questions" if impossible else folds,
         "fitted": datetime.date.today().isoformat(),
     }
-    calibration = fit(samples, settings.model, used)
+    calibration = fit(samples, settings.model, used, args.folds)
     out = Path(args.out) if args.out else calibration_path(settings.model)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(calibration.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,12 +1,13 @@
-"""The fitted decision: which candidate sentence leads, and whether it is an answer.
+"""The fitted decision: which candidate leads, and whether it is an answer.
 
 Two fitted models over the evidence features (evidence.py):
 
-- the *ranker*, a conditional logit over the candidate sentences of one question (trained
-  on answerable questions: the candidates holding a gold answer against the others); the
-  best-scoring sentence is the bold one, and its passage is quoted first;
-- the *decision*, two logistic models over the lead sentence's features and the ranker's
-  scores: P(the lead sentence answers) → `answer` at `answer_threshold`; P(the question is
+- the *ranker*, a conditional logit over the candidates of one question (its sentences, and
+  two adjacent sentences as one span), trained on answerable questions: the candidates
+  holding a gold answer against the others; the best-scoring one is bold, and its passage is
+  quoted first;
+- the *decision*, two logistic models over the lead's features and the ranker's scores:
+  P(the lead answers) → `answer` at `answer_threshold`; P(the question is
   about the indexed articles at all) → `closest` at `closest_threshold`; else `not_found`.
 
 A calibration is a small JSON file written by `python -m embeddings calibrate`; the default

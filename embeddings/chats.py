@@ -31,6 +31,7 @@ from pathlib import Path
 
 from .articles import first_line_title, one_paragraph_per_line
 from .collection import Collection
+from .conversation import FOLLOW_UP_SECONDS, answer_in_turn, follow_up, next_turn
 from .engine import Engine
 from .errors import ArticleError, ArticleNotFoundError, IndexStaleError, IndexStateError, LimitError
 from .index import IndexKey, SearchIndex, load_index, read_index, save_index
@@ -55,10 +56,12 @@ class ChatLimits:
 
 @dataclass(frozen=True)
 class ChatAnswer:
-    """An answer for a chat, and the focused article it was limited to (None: everything)."""
+    """An answer for a chat, the focused article it was limited to (None: everything), and
+    whether it was resolved as a follow-up of the chat's previous question."""
 
     answer: Answer
     focus: Article | None
+    follow_up: bool = False
 
 
 @dataclass
@@ -82,6 +85,7 @@ class ChatCollections:
         *,
         limits: ChatLimits | None = None,
         max_loaded: int = 32,
+        follow_up_seconds: float = FOLLOW_UP_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -89,6 +93,7 @@ class ChatCollections:
         self.folder = folder
         self.limits = limits or ChatLimits()
         self.max_loaded = max_loaded
+        self.follow_up_seconds = follow_up_seconds
         self._clock = clock
         self._loaded: OrderedDict[int, _LoadedChat] = OrderedDict()
         self._locks: dict[int, threading.Lock] = {}
@@ -100,7 +105,14 @@ class ChatCollections:
         SQLite file `database`) with their indexes in `chats_dir`, beside `library`."""
         limits = ChatLimits(settings.articles_per_chat, settings.adds_per_hour)
         store = open_chat_store(settings)
-        return cls(store, library, settings.chats_dir, limits=limits, max_loaded=settings.loaded_chats)
+        return cls(
+            store,
+            library,
+            settings.chats_dir,
+            limits=limits,
+            max_loaded=settings.loaded_chats,
+            follow_up_seconds=settings.follow_up_seconds,
+        )
 
     def close(self) -> None:
         """Close the store."""
@@ -162,16 +174,39 @@ class ChatCollections:
     # --- answering -------------------------------------------------------------------------
 
     def ask(
-        self, chat_id: int, question: str, *, everything: bool = False, touch: bool = True, k: int | None = None
+        self,
+        chat_id: int,
+        question: str,
+        *,
+        everything: bool = False,
+        touch: bool = True,
+        k: int | None = None,
+        converse: bool = True,
     ) -> ChatAnswer:
         """The answer from the chat's focus (unless `everything`), else from all it can see,
-        with up to `k` quotes (default: the engine's top_k); `touch` notes the chat's
-        activity. Slow (CPU): call it from a worker thread."""
+        with up to `k` quotes (default: the engine's top_k); `touch` notes the chat's activity.
+        With `converse`, a follow-up question leans on the chat's previous one (same focus,
+        within `follow_up_seconds`), and the question is kept as the chat's latest turn. Slow
+        (CPU): call it from a worker thread."""
         if touch:
             self.touch(chat_id)
         focus = None if everything else self.focus(chat_id)
         engine = self._engine(chat_id, focus)
-        return ChatAnswer(engine.ask(question, k=k), focus)
+        if not converse:
+            return ChatAnswer(engine.ask(question, k=k), focus)
+        now, focus_id = self._clock(), focus.id if focus is not None else ""
+        previous = self.store.last_turn(chat_id)
+        leaned = follow_up(
+            question,
+            previous,
+            now=now,
+            focus=focus_id,
+            window=self.follow_up_seconds,
+            terms_of=engine.analyzer.terms,
+        )
+        answer, used = answer_in_turn(lambda q, f: engine.ask(q, k=k, follow_up=f), question, leaned)
+        self.store.put_turn(next_turn(chat_id, question, now, focus_id, answer, used))
+        return ChatAnswer(answer, focus, follow_up=used is not None)
 
     def _engine(self, chat_id: int, focus: Article | None) -> Engine:
         shared = self.library.engine

@@ -1,8 +1,12 @@
-"""Command line: `python -m embeddings add | list | remove | build | ask | eval | chats | db | feedback export`.
+"""Command line: `python -m embeddings add | list | remove | build | ask | eval | eval-followups | chats | db |
+feedback export`.
 
 `list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
 per-chat collections: SANAD_DATABASE, or PostgreSQL when SANAD_DATABASE_URL is set) instead
-of the shared library. `db upgrade` and `db import` (db_commands.py) manage PostgreSQL.
+of the shared library. With SANAD_DATABASE_URL set, the shared library is PostgreSQL's too:
+`add` and `remove` change its rows (every running replica follows), `list` and `ask` read
+them, and `build` has nothing to build. `db upgrade` and `db import` (db_commands.py) manage
+PostgreSQL.
 
 The CLI parses, calls the core, formats, and sets the exit code: 0 on success (adding an
 article already present included), 2 on a mistake the user can fix (one `error: ...` line
@@ -15,16 +19,17 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import calibrate, db_commands
+from . import calibrate, db_commands, evaluate_followups
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
 from .engine import question_text
-from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError
+from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError, SettingsError
 from .indexed_library import IndexedLibrary
 from .library import Library
 from .model import Encoder, load_encoder, load_question_encoder
@@ -36,9 +41,10 @@ if TYPE_CHECKING:
     from .chats import ChatCollections
     from .extract import ExtractedArticle
     from .store import ChatStore, StoredArticle
+    from .store.shared_library import PostgresLibraryStore
 
-# The modules a command alone needs (the fetcher, the extractor, the chats' store, the
-# evaluation) are imported inside it: a cold `ask` does not pay for them (README, Benchmarks).
+# The modules a command alone needs (the fetcher, the extractor, the chats' store, PostgreSQL,
+# the evaluation) are imported inside it: a cold `ask` does not pay for them (README, Benchmarks).
 
 CHATS_HINT = "see the chats with: python -m embeddings chats"
 
@@ -64,8 +70,42 @@ def _copy_into_library(paths: Sequence[Path], folder: Path) -> None:
         _err(f"Added {article.id} to {folder}")
 
 
+@contextmanager
+def _shared_articles(settings: Settings) -> Iterator[Library | PostgresLibraryStore]:
+    """The shared library's articles to list, get and find: the folder, or PostgreSQL's rows
+    when SANAD_DATABASE_URL is set (closed after the block)."""
+    if settings.database_url is None:
+        yield Library(settings.articles_dir)
+        return
+    from .store.shared_library import PostgresLibraryStore
+
+    store = PostgresLibraryStore(settings.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _opened_library(settings: Settings, asking: bool = False) -> Iterator[IndexedLibrary]:
+    """The shared library with its index and the model (closed after the block); `asking`:
+    the model as `ask` needs it (`_question_encoder`)."""
+    encoder = _question_encoder(settings) if asking else None
+    library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
+    try:
+        yield library
+    finally:
+        library.close()
+
+
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """(Re)build the index of the articles folder, with a progress bar."""
+    if settings.database_url is not None:
+        raise SettingsError(
+            "build rebuilds the index folder of SANAD_ARTICLES_DIR, and with SANAD_DATABASE_URL set the shared "
+            "library is in PostgreSQL: each replica builds its index from the database's vectors at start. Copy "
+            "the folder into PostgreSQL with: python -m embeddings db import (or unset SANAD_DATABASE_URL)"
+        )
     if args.articles:
         paths = [Path(p) for p in args.articles]
         bad = [str(p) for p in paths if not p.name.endswith(ARTICLE_SUFFIX)]
@@ -127,25 +167,26 @@ def _already(article: Article) -> int:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     """Add an article from a URL or a file to the library, and index it."""
-    library = Library(settings.articles_dir)
     given = args.source
-    if _looks_like_url(given):
-        known = library.find(source=given)
+    with _shared_articles(settings) as shared:
+        if _looks_like_url(given):
+            known = shared.find(source=given)
+            if known is not None:
+                return _already(known)
+            extracted, source = _fetch_article(given, settings)
+        else:
+            extracted, source = _read_document(Path(given).expanduser(), settings.max_article_bytes)
+        known = shared.find(text=extracted.text, source=source)
         if known is not None:
             return _already(known)
-        extracted, source = _fetch_article(given, settings)
-    else:
-        extracted, source = _read_document(Path(given).expanduser(), settings.max_article_bytes)
     title = (args.title or "").strip() or extracted.title
-    known = library.find(text=extracted.text, source=source)
-    if known is not None:
-        return _already(known)
-    settings.articles_dir.mkdir(parents=True, exist_ok=True)
-    indexed = IndexedLibrary.open(settings, log=_err, progress=True)
-    article, added = indexed.add_article(extracted.text, title, source)
-    if not added:
-        return _already(article)
-    _report_update(indexed)
+    if settings.database_url is None:
+        settings.articles_dir.mkdir(parents=True, exist_ok=True)
+    with _opened_library(settings) as indexed:
+        article, added = indexed.add_article(extracted.text, title, source)
+        if not added:
+            return _already(article)
+        _report_update(indexed)
     print(f"added {article.id}: {article.title}")
     return 0
 
@@ -252,25 +293,39 @@ def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _open_chats(settings: Settings, asking: bool = False) -> ChatCollections:
+@contextmanager
+def _opened_chats(settings: Settings, asking: bool = False) -> Iterator[ChatCollections]:
+    """The chats' collections beside the shared library (both closed after the block);
+    `asking`: the model as `ask` needs it (`_question_encoder`)."""
     from .chats import ChatCollections
 
     store = _open_store(settings)
-    encoder = _question_encoder(settings) if asking else None
-    library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
-    return ChatCollections(store, library, settings.chats_dir)
+    try:
+        encoder = _question_encoder(settings) if asking else None
+        library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
+    except BaseException:
+        store.close()
+        raise
+    chats = ChatCollections(store, library, settings.chats_dir)
+    try:
+        yield chats
+    finally:
+        chats.close()
+        library.close()
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the articles of the library (or of one chat): id, date added, title, source."""
     if args.chat is not None:
         return _list_chat(args, settings)
-    articles = Library(settings.articles_dir).list()
+    with _shared_articles(settings) as shared:
+        articles = shared.list()
+        where = shared.folder if isinstance(shared, Library) else f"the shared library at {shared.shown_url}"
     if args.json:
         print(json.dumps([_article_json(a) for a in articles], ensure_ascii=False, indent=2))
         return 0
     if not articles:
-        _err(f"No articles in {settings.articles_dir}; add one with: python -m embeddings add PATH_OR_URL")
+        _err(f"No articles in {where}; add one with: python -m embeddings add PATH_OR_URL")
     for article in articles:
         print("\t".join((article.id, article.added or "-", article.title, article.source)))
     return 0
@@ -284,11 +339,8 @@ def _remove_from_chat(args: argparse.Namespace, settings: Settings) -> int:
     if number is None or found is None:  # fails before the model loads
         hint = f"see its articles with: python -m embeddings list --chat {args.chat}"
         raise ArticleNotFoundError(f"chat {args.chat} has no article number {args.id!r}; {hint}")
-    chats = _open_chats(settings)
-    try:
+    with _opened_chats(settings) as chats:
         stored = chats.forget(args.chat, number)
-    finally:
-        chats.close()
     print(f"removed {stored.number} from chat {args.chat}: {stored.title}")
     return 0
 
@@ -297,10 +349,11 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Remove an article from the library (or from one chat) and its index."""
     if args.chat is not None:
         return _remove_from_chat(args, settings)
-    Library(settings.articles_dir).get(args.id)  # an unknown id fails before the model loads
-    library = IndexedLibrary.open(settings, log=_err, progress=True)
-    article = library.remove_article(args.id)
-    _report_update(library)
+    with _shared_articles(settings) as shared:
+        shared.get(args.id)  # an unknown id fails before the model loads
+    with _opened_library(settings) as library:
+        article = library.remove_article(args.id)
+        _report_update(library)
     print(f"removed {article.id}: {article.title}")
     return 0
 
@@ -363,14 +416,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
     if args.chat is not None:
-        chats = _open_chats(settings, asking=True)
-        try:
-            answer = chats.ask(args.chat, args.question, everything=True, touch=False).answer
-        finally:
-            chats.close()
+        with _opened_chats(settings, asking=True) as chats:
+            answer = chats.ask(args.chat, args.question, everything=True, touch=False, converse=False).answer
     else:
-        library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=_question_encoder(settings))
-        answer = library.ask(args.question, k=args.k)
+        with _opened_library(settings, asking=True) as library:
+            answer = library.ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -480,6 +530,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(run=cmd_feedback_export)
     calibrate.register(sub)
+    evaluate_followups.register(sub)
     db_commands.register(sub)
     return top
 

@@ -2,16 +2,24 @@
 
 `upgrade` applies the schema migrations this Sanad knows (what opening the store does
 anyway: a replica starting up, or any command); `import` copies the embedded SQLite store
-(SANAD_DATABASE, or the file given) into an empty PostgreSQL database.
+(SANAD_DATABASE, or the file given) and the shared library's folder (SANAD_ARTICLES_DIR, with
+the vectors of SANAD_INDEX_DIR when the model matches) into an empty PostgreSQL database.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .engine import RetrievalConfig
 from .errors import SettingsError
+from .library import Library
+from .model import Encoder, load_encoder
 from .settings import DATABASE_URL_EXAMPLE, Settings
+
+if TYPE_CHECKING:
+    from .store.shared_library import PostgresLibraryStore
 
 # psycopg is imported by the commands themselves: building the CLI's parser (every command,
 # `ask` included) must not load it.
@@ -40,19 +48,53 @@ def cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    """Copy the SQLite store into the (empty) PostgreSQL one, with a progress bar."""
-    from .store.postgres import PostgresChatStore
-    from .store.transfer import import_sqlite
+    """Copy the SQLite store and the library folder into the (empty) PostgreSQL database."""
+    from .store.shared_library import PostgresLibraryStore
+    from .store.transfer import LIBRARY_COUNT
 
-    source = Path(args.source).expanduser() if args.source else settings.database
-    store = PostgresChatStore(_database_url(settings, "import"))
+    explicit = args.source is not None
+    source = Path(args.source).expanduser() if explicit else settings.database
+    chosen = source if explicit or source.is_file() else None
+    store = PostgresLibraryStore(_database_url(settings, "import"))
     try:
-        counts = import_sqlite(source, store, progress=True)
+        counts = import_all(settings, store, chosen, progress=True)
     finally:
         store.close()
-    copied = ", ".join(f"{table}: {count}" for table, count in counts.items())
-    print(f"imported {source} into {store.shown_url} ({copied})")
+    library = counts.pop(LIBRARY_COUNT, 0)
+    copied = [f"{source} ({', '.join(f'{table}: {count}' for table, count in counts.items())})"] if chosen else []
+    copied.append(f"{settings.articles_dir} (shared library: {library} article(s))")
+    print(f"imported into {store.shown_url}: {'; '.join(copied)}")
     return 0
+
+
+def import_all(
+    settings: Settings,
+    store: PostgresLibraryStore,
+    source: Path | None,
+    *,
+    encoder: Encoder | None = None,
+    progress: bool = False,
+) -> dict[str, int]:
+    """What `db import` does: the SQLite store `source` (None: none) and the articles of
+    `settings.articles_dir` copied into `store`'s empty database; the model is loaded only
+    when there are articles, and embeds only those the index folder has no vectors for."""
+    from .store.shared_library import VectorSpace
+    from .store.transfer import import_stores, library_import, refuse_non_empty
+
+    articles = Library(settings.articles_dir).list() if settings.articles_dir.is_dir() else []
+    if source is None and not articles:
+        raise SettingsError(
+            f"nothing to import: no SQLite store at {settings.database} (SANAD_DATABASE) and no articles in "
+            f"{settings.articles_dir} (SANAD_ARTICLES_DIR); point them at what to copy"
+        )
+    refuse_non_empty(store)  # before the model loads and anything is embedded
+    library = None
+    if articles:
+        encoder = encoder or load_encoder(settings.model, settings.model_cache)
+        chunking = RetrievalConfig().chunking
+        space = store.space(VectorSpace(encoder.name, encoder.dim, chunking))
+        library = library_import(articles, settings.index_dir, encoder, chunking, space, progress=progress)
+    return import_stores(store, source, library, progress=progress)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,6 +103,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = actions.add_parser("upgrade", help="apply the schema migrations (idempotent)")
     upgrade.set_defaults(run=cmd_upgrade)
-    copy = actions.add_parser("import", help="copy the SQLite store into an empty PostgreSQL database")
+    copy = actions.add_parser(
+        "import", help="copy the SQLite store and the library folder (with vectors) into an empty PostgreSQL database"
+    )
     copy.add_argument("source", nargs="?", metavar="SQLITE_FILE", help="the SQLite file (default: SANAD_DATABASE)")
     copy.set_defaults(run=cmd_import)

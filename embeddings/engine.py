@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
 from .answer import compose_answer, gather_evidence
 from .calibration import Calibration, load_calibration
 from .collection import Collection
+from .conversation import LEAD_WEIGHT, TOPIC_WEIGHT, FollowUp, mix_queries, resolved_question
 from .errors import QuestionError
-from .evidence import EvidenceSources
+from .evidence import EvidenceSources, Question
 from .index import SearchIndex
 from .lexical import Analyzer
 from .model import Encoder
@@ -122,15 +125,30 @@ class Engine:
             progress=progress,
         )
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """The answer to `question`: its kind, and up to `k` verbatim quotes."""
+    def _read(
+        self, text: str, follow_up: FollowUp | None, collection: Collection
+    ) -> tuple[str | Question, list[str], np.ndarray]:
+        """What retrieval and the evidence read of a question: the question (its text, or a
+        follow-up resolved with its topic), its terms, and its vector (a follow-up's mixed with
+        the topic's and the previous lead sentence's)."""
+        if follow_up is None:
+            return text, self.analyzer.terms(text), self.encoder.encode_queries([text])[0]
+        read = resolved_question(text, follow_up.topic, self.analyzer.terms)
+        lead = follow_up.prior.sentence_text(collection.articles) if follow_up.prior else ""
+        own, *others = self.encoder.encode_queries([text, follow_up.topic, *([lead] if lead else [])])
+        return read, list(read.terms), mix_queries(own, others, (TOPIC_WEIGHT, LEAD_WEIGHT)[: len(others)])
+
+    def ask(self, question: str, k: int | None = None, *, follow_up: FollowUp | None = None) -> Answer:
+        """The answer to `question`: its kind, and up to `k` verbatim quotes. A `follow_up`
+        (conversation.py) resolves it with the previous turn: that question's terms and vector
+        mixed in, and the vector of the sentence its answer led with; the quotes stay verbatim,
+        the kind is the calibrated decision on the resolved question."""
         if k is not None and k < 1:
             raise QuestionError(f"k={k} must be at least 1")
         text = question_text(question)
         collection = self.collection  # one state for the whole question
         index = collection.index
-        terms = self.analyzer.terms(text)
-        query = self.encoder.encode_queries([text])[0]
+        read, terms, query = self._read(text, follow_up, collection)
         hits = retrieve(index, query, terms, self.config.fusion)
         k = k or self.top_k
         evidence = None
@@ -144,7 +162,7 @@ class Engine:
                 pieces=getattr(self.encoder, "word_pieces", None),
                 cache=collection.terms,
             )
-            evidence = gather_evidence(text, query, hits, sources, k)
+            evidence = gather_evidence(read, query, hits, sources, k)
         return compose_answer(
             question=question,
             hits=hits,

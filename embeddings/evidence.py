@@ -1,11 +1,12 @@
-"""Evidence that a sentence answers a question: one feature vector per candidate sentence.
+"""Evidence that a sentence answers a question: one feature vector per candidate.
 
-The candidates are the sentences of the best few passages. For each, the features say
-whether it holds the question's focus (its rare content terms, beyond the question words
-and the terms its whole article shares), whether the asked-for type of answer is there (a
-number for كم, a date for متى, a name for من/ما اسم ...), how close it is to the question in
-the dense space (sentence vectors stored in the index), and how it compares with the other
-candidates (margins). `calibration.py` turns them into probabilities.
+The candidates are the sentences of the best few passages, and each two adjacent sentences
+of a passage that fit in LEAD_SPAN_CHARS (the bold answer may be such a span). For each, the
+features say whether it holds the question's focus (its rare content terms, beyond the
+question words and the terms its whole article shares), whether the asked-for type of answer
+is there (a number for كم, a date for متى, a name for من/ما اسم ...), how close it is to the
+question in the dense space (sentence vectors stored in the index), and how it compares with
+the other candidates (margins). `calibration.py` turns them into probabilities.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ PREFIX_MATCH = 4
 CLITICS = ("وال", "بال", "فال", "كال", "لل", "و", "ف", "ب", "ل", "ك")
 MIN_BARE_STEM = 4
 CANDIDATE_PASSAGES = 3
+# Two adjacent sentences are also a candidate when together they fit in this many characters:
+# the answer is often in the sentence next to the one that matches the question ("... وهو
+# كذلك الأكبر سناً"), and a bold span this long still reads as one answer.
+LEAD_SPAN_CHARS = 300
 
 FEATURES = (
     "sentence_cos",  # cosine of question and sentence
@@ -68,15 +73,16 @@ FEATURES = (
     "focus_article",  # idf-weighted share of the focus found anywhere in the passage's article
     "missing_max",  # the largest idf of a focus term the article lacks, over the index's largest
     "head",  # 1 when the sentence holds the focus's first term (the head noun: ما اسم *المجلس* الذي ...)
+    "pair",  # 1 for two adjacent sentences taken as one candidate
 )
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One sentence of a retrieved passage and its evidence."""
+    """One sentence of a retrieved passage, or two adjacent ones, and its evidence."""
 
     hit_rank: int  # index of its hit in the ranked hits
-    sentence: Span
+    span: Span  # in article offsets, inside the hit's passage
     features: np.ndarray  # in FEATURES order
 
 
@@ -190,84 +196,145 @@ def candidates(
     sources: EvidenceSources,
     passages: int = CANDIDATE_PASSAGES,
 ) -> list[Candidate]:
-    """The candidate sentences of the first `passages` hits, with their features."""
-    articles, sentence_vectors, terms_of = sources.articles, sources.sentence_vectors, sources.terms_of
-    idf, unseen, pieces = sources.idf, sources.unseen, sources.pieces
+    """The candidates of the first `passages` hits, with their features: every sentence, and
+    every two adjacent sentences of a passage that fit in LEAD_SPAN_CHARS."""
+    articles, idf, unseen = sources.articles, sources.idf, sources.unseen
     cache = sources.cache or ArticleTermsCache()
-    rows: list[tuple[int, Span, list[float]]] = []
-    question_keys = _all_keys(question.terms)
-    question_pairs = set(itertools.pairwise(_match_key(t) for t in question.terms))
+    rows: list[_Row] = []
     focus = question.focus or question.terms
     unseen_weight = sum(idf(t) for t in focus if all(unseen(v) for v in (t, _bare_stem(t), *_keys(t))))
     total_weight = sum(idf(t) for t in focus)
-    focus_unseen = unseen_weight / total_weight if total_weight > 0 else 0.0
-    head = _keys(focus[0]) if focus else frozenset()
+    asked = _Asked(
+        question,
+        focus,
+        _all_keys(question.terms),
+        set(itertools.pairwise(_match_key(t) for t in question.terms)),
+        unseen_weight / total_weight if total_weight > 0 else 0.0,
+        _keys(focus[0]) if focus else frozenset(),
+    )
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
-        known = cache.get(article, terms_of)
-        shares = known.shares
-        # A term the whole article shares says which article, not which sentence.
-        weights = [idf(t) * (1.0 - max(shares.get(key, 0.0) for key in _keys(t))) for t in focus]
-        if sum(weights) <= 0:
-            weights = [idf(t) for t in focus]
-        # A focus term the whole article lacks: the article is about something else (the
-        # Chinese president, not the Russian one), however close the passage reads.
-        article_keys = known.keys
-        plain = [idf(t) for t in focus]
-        focus_article = _coverage(focus, plain, set(article_keys))
-        missing = [w for t, w in zip(focus, plain, strict=True) if not _keys(t) & article_keys]
-        missing_max = max(missing, default=0.0) / max(max(plain, default=1.0), 1e-9)
-        passage_text = article.text[hit.passage.start : hit.passage.end]
-        passage_keys = _all_keys(terms_of(passage_text))
-        focus_passage = _coverage(focus, weights, passage_keys)
-        vectors = sentence_vectors(hit.passage.id)
-        cosines = vectors @ query.reshape(-1) if len(vectors) else np.zeros(len(hit.passage.sentences))
-        first_row = len(rows)
-        for span, cosine in zip(hit.passage.sentences, cosines, strict=True):
-            text = article.text[span.start : span.end]
-            sentence_terms = terms_of(text)
-            keys = _all_keys(sentence_terms)
-            pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
-            novel = sum(1 for t in sentence_terms if not _keys(t) & question_keys)
-            row = [
-                float(cosine),
-                hit.scores.dense,
-                0.0,
-                float(rank),
-                _coverage(focus, weights, keys),
-                focus_passage,
-                0.0,
-                focus_unseen,
-                float(question.kind != "other"),
-                float(has_answer_type(question.kind, text, question.text, pieces)),
-                novel / len(sentence_terms) if sentence_terms else 0.0,
-                _exact_overlap(question.terms, set(sentence_terms), idf),
-                0.0,
-                math.log(max(len(text), 1)),
-                float(span == hit.passage.sentences[0]),
-                0.0,
-                sum(pair in pairs for pair in question_pairs) / len(question_pairs) if question_pairs else 0.0,
-                0.0,
-                0.0,
-                hit.scores.fused,
-                focus_article,
-                missing_max,
-                float(bool(head & keys)),
-            ]
-            rows.append((rank, span, row))
-        # the neighbours' focus: a question often matches the sentence before the answer
-        focus_column = [r[4] for _, _, r in rows[first_row:]]
-        for offset, (_, _, row) in enumerate(rows[first_row:]):
-            near = focus_column[max(offset - 1, 0) : offset] + focus_column[offset + 1 : offset + 2]
-            row[17] = max(near, default=0.0)
-    table = np.array([r for _, _, r in rows], dtype=np.float64).reshape(len(rows), len(FEATURES))
-    for column, margin in ((0, 2), (4, 6)):
-        table[:, margin] = _margins(table[:, column])
+        rows += _passage_rows(asked, query, rank, hit, article, sources, cache, len(rows))
+    table = np.array([r.values for r in rows], dtype=np.float64).reshape(len(rows), len(FEATURES))
+    _compare(table, [r.members for r in rows])
     table[:, 12] = table[:, 8] * table[:, 9]
-    table[:, 15] = np.argsort(np.argsort(-table[:, 0], kind="stable"), kind="stable")
-    if len(table):
-        table[:, 18] = table[:, 0] - table[:, 0].mean()
-    return [Candidate(rank, span, table[i]) for i, (rank, span, _) in enumerate(rows)]
+    return [Candidate(r.rank, r.span, table[i]) for i, r in enumerate(rows)]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What every candidate is compared with: the question and what follows from it."""
+
+    question: Question
+    focus: tuple[str, ...]
+    keys: set[str]
+    pairs: set[tuple[str, str]]
+    focus_unseen: float
+    head: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Row:
+    rank: int
+    span: Span
+    members: tuple[int, ...]  # the rows of the sentences it covers (its own, for a sentence)
+    values: list[float]
+
+
+def _passage_rows(
+    asked: _Asked, query: np.ndarray, rank: int, hit: Hit, article: Article, sources: EvidenceSources,
+    cache: ArticleTermsCache, first_row: int,
+) -> list[_Row]:  # fmt: skip
+    """The rows of one passage's candidates (its sentences first, numbered from `first_row`)."""
+    terms_of, idf, focus = sources.terms_of, sources.idf, asked.focus
+    known = cache.get(article, terms_of)
+    # A term the whole article shares says which article, not which sentence.
+    weights = [idf(t) * (1.0 - max(known.shares.get(key, 0.0) for key in _keys(t))) for t in focus]
+    if sum(weights) <= 0:
+        weights = [idf(t) for t in focus]
+    # A focus term the whole article lacks: the article is about something else (the
+    # Chinese president, not the Russian one), however close the passage reads.
+    plain = [idf(t) for t in focus]
+    focus_article = _coverage(focus, plain, set(known.keys))
+    missing = [w for t, w in zip(focus, plain, strict=True) if not _keys(t) & known.keys]
+    missing_max = max(missing, default=0.0) / max(max(plain, default=1.0), 1e-9)
+    passage = hit.passage
+    focus_passage = _coverage(focus, weights, _all_keys(terms_of(article.text[passage.start : passage.end])))
+    rows = []
+    for members, span, cosine in _units(passage.sentences, sources.sentence_vectors(passage.id), query):
+        text = article.text[span.start : span.end]
+        sentence_terms = terms_of(text)
+        keys = _all_keys(sentence_terms)
+        pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
+        novel = sum(1 for t in sentence_terms if not _keys(t) & asked.keys)
+        values = [
+            cosine,
+            hit.scores.dense,
+            0.0,
+            float(rank),
+            _coverage(focus, weights, keys),
+            focus_passage,
+            0.0,
+            asked.focus_unseen,
+            float(asked.question.kind != "other"),
+            float(has_answer_type(asked.question.kind, text, asked.question.text, sources.pieces)),
+            novel / len(sentence_terms) if sentence_terms else 0.0,
+            _exact_overlap(asked.question.terms, set(sentence_terms), idf),
+            0.0,
+            math.log(max(len(text), 1)),
+            float(members[0] == 0),
+            0.0,
+            sum(pair in pairs for pair in asked.pairs) / len(asked.pairs) if asked.pairs else 0.0,
+            0.0,
+            0.0,
+            hit.scores.fused,
+            focus_article,
+            missing_max,
+            float(bool(asked.head & keys)),
+            float(len(members) > 1),
+        ]
+        rows.append(_Row(rank, span, tuple(first_row + m for m in members), values))
+    # the neighbours' focus: a question often matches the sentence before the answer
+    single_focus = [r.values[4] for r in rows if len(r.members) == 1]
+    for row in rows:
+        ends = (row.members[0] - first_row - 1, row.members[-1] - first_row + 1)
+        row.values[17] = max((single_focus[j] for j in ends if 0 <= j < len(single_focus)), default=0.0)
+    return rows
+
+
+def _units(
+    sentences: Sequence[Span], vectors: np.ndarray, query: np.ndarray
+) -> list[tuple[tuple[int, ...], Span, float]]:
+    """Each sentence (its index, span and cosine), then each two adjacent ones that fit in
+    LEAD_SPAN_CHARS, with the cosine of their summed vectors (close to embedding the two)."""
+    q = query.reshape(-1)
+    cosines = vectors @ q if len(vectors) else np.zeros(len(sentences))
+    units: list[tuple[tuple[int, ...], Span, float]] = [
+        ((i,), span, float(c)) for i, (span, c) in enumerate(zip(sentences, cosines, strict=True))
+    ]
+    for i, (a, b) in enumerate(itertools.pairwise(sentences)):
+        if b.end - a.start <= LEAD_SPAN_CHARS:
+            summed = vectors[i] + vectors[i + 1] if len(vectors) else np.zeros_like(q)
+            norm = float(np.linalg.norm(summed))
+            units.append(((i, i + 1), Span(a.start, b.end), float(summed @ q) / norm if norm > 0 else 0.0))
+    return units
+
+
+def _compare(table: np.ndarray, members: Sequence[tuple[int, ...]]) -> None:
+    """Fill the columns that compare candidates (margins, cosine rank and z-score) in place:
+    among the single sentences; a pair takes the best of its two sentences' values."""
+    single = np.array([len(m) == 1 for m in members], dtype=bool)
+    if not single.any():
+        return
+    for column, target in ((0, 2), (4, 6)):
+        table[single, target] = _margins(table[single, column])
+    table[single, 15] = np.argsort(np.argsort(-table[single, 0], kind="stable"), kind="stable")
+    for i, covered in enumerate(members):
+        if len(covered) > 1:
+            table[i, 2] = max(table[j, 2] for j in covered)
+            table[i, 6] = max(table[j, 6] for j in covered)
+            table[i, 15] = min(table[j, 15] for j in covered)
+    table[:, 18] = table[:, 0] - table[single, 0].mean()
 
 
 def _exact_overlap(terms: Sequence[str], keys: set[str], idf: Callable[[str], float]) -> float:

@@ -224,6 +224,18 @@ def build_index(
     return SearchIndex(key, passages, dense, _bm25(passage_texts, analyzer), sentence_vectors)
 
 
+def lending_index(
+    key: IndexKey, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray
+) -> SearchIndex:
+    """An index of vectors embedded before (read from PostgreSQL, say), only to lend them to
+    `build_index(previous=...)`: exact, without BM25. `passages` are numbered from 0 in order,
+    one row of `vectors` each; `sentence_vectors` follow their sentences, passages in order."""
+    flat = faiss.IndexFlatIP(key.dim)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return SearchIndex(key, passages, flat, None, sentence_vectors)
+
+
 def new_dense_index(vectors: np.ndarray) -> faiss.Index:
     """The inner-product FAISS index of these vectors (id = row): exact up to
     FLAT_MAX_PASSAGES, IVF-Flat above (approximate; it can still reconstruct by id)."""

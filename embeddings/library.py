@@ -58,7 +58,8 @@ def url_key(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
 
 
-def _content_key(text: str) -> str:
+def content_key(text: str) -> str:
+    """The identity of an article's content for duplicates: the checksum of its tidied text."""
     return text_checksum(one_paragraph_per_line(text))
 
 
@@ -146,10 +147,10 @@ class Library:
         """The stored article with the same text (once tidied) or the same source URL, if any."""
         if not self.folder.is_dir():
             return None
-        content = _content_key(text) if text is not None else None
+        content = content_key(text) if text is not None else None
         url = url_key(source) if source is not None and is_url(source) else None
         for article in self.list():
-            if content is not None and _content_key(article.text) == content:
+            if content is not None and content_key(article.text) == content:
                 return article
             if url is not None and is_url(article.source) and url_key(article.source) == url:
                 return article

@@ -56,6 +56,18 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw == "0":
+        return 0
+    value = parse_positive_int(raw)
+    if value is None:
+        raise SettingsError(f"{name}={raw!r} is not a whole number of seconds; set it to e.g. {default}, or 0 for off")
+    return value
+
+
 def _optional_float(env: Mapping[str, str], name: str) -> float | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -151,6 +163,7 @@ class Settings:
     adds_per_hour: int = 10  # per user, over the last hour
     loaded_chats: int = 32  # chat indexes kept in memory (least recently used dropped first)
     max_article_bytes: int = 5_000_000  # a page or file bigger than this is refused
+    follow_up_seconds: int = 600  # a follow-up question leans on the chat's previous one this long (0: never)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of `database`; holds a password
 
     def secrets(self) -> tuple[str, ...]:
@@ -179,5 +192,6 @@ class Settings:
             adds_per_hour=_positive_int(env, "SANAD_ADDS_PER_HOUR", cls.adds_per_hour),
             loaded_chats=_positive_int(env, "SANAD_LOADED_CHATS", cls.loaded_chats),
             max_article_bytes=_positive_int(env, "SANAD_MAX_ARTICLE_BYTES", cls.max_article_bytes),
+            follow_up_seconds=_seconds(env, "SANAD_FOLLOW_UP_SECONDS", cls.follow_up_seconds),
             database_url=_database_url(env),
         )

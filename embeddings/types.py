@@ -80,7 +80,9 @@ class Quote:
     start: int
     end: int
     text: str
-    highlight: Span  # the sentence that answers, in article offsets, inside [start, end)
+    # the sentence that answers (or two adjacent ones, at most evidence.LEAD_SPAN_CHARS long),
+    # in article offsets, inside [start, end)
+    highlight: Span
     scores: Scores
     # The article's page opened at the highlight (a URL text fragment); None for articles
     # from files or pasted text.

@@ -14,8 +14,18 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-_JSON_FIELDS = {"reply_parameters", "commands", "allowed_updates", "link_preview_options", "reply_markup", "scope"}
-_INT_FIELDS = {"chat_id", "offset", "limit", "timeout", "message_id", "reply_to_message_id", "user_id"}
+_JSON_FIELDS = {
+    "reply_parameters",
+    "commands",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_markup",
+    "scope",
+    "results",
+    "button",
+    "is_personal",
+}
+_INT_FIELDS = {"chat_id", "offset", "limit", "timeout", "message_id", "reply_to_message_id", "user_id", "cache_time"}
 
 
 class BotApi(Protocol):

@@ -3,7 +3,8 @@
 `parse_html` reads text the way the Bot API does for parse_mode=HTML: the visible text and its
 entities, offsets counted in UTF-16 code units; what Telegram refuses raises `ParseError` with
 Telegram's own wording. `user_entities` gives the entities a user's client sends along with a
-typed message (a leading /command, @mentions, http(s) links).
+typed message (a leading /command, @mentions, http(s) links). `parse_text` is what sendMessage
+and an inline result's message do with a parse_mode; `VisibleText` reads a parsed text's entities.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
 _MENTION_RE = re.compile(r"@[A-Za-z0-9_]{5,32}")
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
 _URL_RE = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+MESSAGE_LIMIT = 4096  # UTF-16 code units of a message's visible text
 
 
 class ParseError(ValueError):
@@ -102,6 +104,40 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     if stack:
         raise ParseError(f"Can't parse entities: can't find end tag corresponding to start tag \"{stack[-1][0]}\"")
     return "".join(plain), entities
+
+
+def parse_text(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]] | str:
+    """(visible text, entities) of a message text sent with `parse_mode` (None: plain text), or
+    Telegram's complaint ("Bad Request: ...") when it cannot parse it."""
+    if parse_mode is None:
+        return text, []
+    if parse_mode.upper() != "HTML":
+        return f"Bad Request: unsupported parse_mode {parse_mode!r} in this fake"
+    try:
+        return parse_html(text)
+    except ParseError as exc:
+        return f"Bad Request: {exc}".replace("Bad Request: C", "Bad Request: c", 1)
+
+
+class VisibleText:
+    """What a parsed message shows: for the records that have its `plain` text and `entities`."""
+
+    plain: str  # the visible text after parsing
+    entities: list[dict[str, Any]]
+
+    def entity_texts(self, *kinds: str) -> list[str]:
+        """The visible text under each entity of the given types."""
+        encoded = self.plain.encode("utf-16-le")
+        return [
+            encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+            for e in self.entities
+            if e["type"] in kinds
+        ]
+
+    @property
+    def quotes(self) -> list[str]:
+        """The text of every blockquote."""
+        return self.entity_texts("blockquote", "expandable_blockquote")
 
 
 def _entity_value(match: re.Match[str]) -> str | None:

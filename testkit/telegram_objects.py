@@ -1,18 +1,26 @@
 """Telegram's objects as the fake Bot API hands them out, and its records of what the bot did.
 
 `chat_json` and `user_json` build the Chat and User objects of updates (a positive id is a
-private chat, a negative one a supergroup), `member_json` a ChatMember; `check_keyboard`
+private chat, a negative one a supergroup), `message_json` the start of a Message,
+`member_json` a ChatMember; `check_keyboard`
 refuses inline keyboards as Telegram does; `Sent` is a message the bot sent, as Telegram
-stored it (with its buttons), `CallbackAnswer` its answer to a button press, and `Call` one
-request the bot made.
+stored it (with its buttons), `CallbackAnswer` its answer to a button press, `Call` one
+request the bot made, and `Hold` one whose answer a test holds back. `QUERY_TOO_OLD` is how
+Telegram refuses an answer to a callback or inline query it does not know (or knows answered).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from .telegram_html import VisibleText
+
 MAX_CALLBACK_BYTES = 64
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 _ADMIN_RIGHTS = (
     "can_manage_chat",
     "can_delete_messages",
@@ -28,8 +36,8 @@ _ADMIN_RIGHTS = (
 
 
 @dataclass
-class Sent:
-    """A message the bot sent, as Telegram stored it."""
+class Sent(VisibleText):
+    """A message the bot sent, as Telegram stored it (`entity_texts`, `quotes`: what it shows)."""
 
     message_id: int
     chat_id: int
@@ -46,20 +54,6 @@ class Sent:
         """(text, callback_data) of every inline button, row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [(button["text"], button.get("callback_data", "")) for row in rows for button in row]
-
-    def entity_texts(self, *kinds: str) -> list[str]:
-        """The visible text under each entity of the given types."""
-        encoded = self.plain.encode("utf-16-le")
-        return [
-            encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-            for e in self.entities
-            if e["type"] in kinds
-        ]
-
-    @property
-    def quotes(self) -> list[str]:
-        """The text of every blockquote."""
-        return self.entity_texts("blockquote", "expandable_blockquote")
 
 
 @dataclass(frozen=True)
@@ -93,6 +87,11 @@ def user_json(user_id: int) -> dict[str, Any]:
     return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}", "language_code": "ar"}
 
 
+def message_json(message_id: int, chat_id: int, sender: dict[str, Any]) -> dict[str, Any]:
+    """A Message's first fields: its id, the date (now), its chat and who sent it."""
+    return {"message_id": message_id, "date": int(time.time()), "chat": chat_json(chat_id), "from": sender}
+
+
 def member_json(user_id: int, status: str) -> dict[str, Any]:
     """A ChatMember: "creator", "administrator" (with every right) or "member"."""
     member: dict[str, Any] = {"status": status, "user": user_json(user_id)}
@@ -117,3 +116,18 @@ def check_keyboard(markup: dict[str, Any] | None) -> str | None:
         if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_BYTES:
             return "Bad Request: BUTTON_DATA_INVALID"
     return None
+
+
+@dataclass
+class Hold:
+    """The answer to one request, held back: `reached` is set when the request came, and the
+    fake answers it once `release()` is called (or after a minute)."""
+
+    method: str
+    when: Callable[[dict[str, Any]], bool] | None
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """Let the fake answer the held request."""
+        self.released.set()

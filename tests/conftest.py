@@ -24,6 +24,7 @@ from postgres_server import PostgresServer, postgres_or_skip
 from embeddings import Engine, IndexedLibrary, Settings, prepare_process
 from embeddings.model import SentenceTransformerEncoder, load_encoder
 from embeddings.types import Article
+from tests.fetch_server import FetchTestServer, serve
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"
@@ -135,3 +136,10 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[FetchTestServer]:
+    """Local article pages to fetch (tests/fetch_server.py), served for one test module."""
+    with serve() as server:
+        yield server

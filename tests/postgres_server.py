@@ -29,6 +29,17 @@ class PostgresServer:
     def __init__(self, handle: Any, folder: Path) -> None:
         self._handle, self.folder = handle, folder
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data (only for a server started with cleanup="stop")."""
+        assert self._handle.cleanup_mode == "stop", "pause() would delete the data of this server"
+        self._handle.cleanup()
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same socket and data."""
+        import pgserver
+
+        self._handle = pgserver.get_server(self.folder / "data", cleanup_mode="stop")
+
     def url(self, database: str = "postgres") -> str:
         """The URL of one of the server's databases (`postgresql://postgres:@/NAME?host=SOCKET_DIR`)."""
         return str(self._handle.get_uri(database))
@@ -53,9 +64,10 @@ class PostgresServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(cleanup: str = "delete") -> PostgresServer:
     """Start PostgreSQL in a new temporary folder (outside pytest's, whose permissions pytest
-    resets: as root, pgserver runs the server as its own user, which must reach the folder)."""
+    resets: as root, pgserver runs the server as its own user, which must reach the folder).
+    `cleanup="stop"` makes a server that `pause()` stops and `resume()` starts again."""
     folder = Path(tempfile.mkdtemp(prefix="sanad-pg-"))
     try:
         with warnings.catch_warnings():
@@ -63,7 +75,7 @@ def start_postgres() -> PostgresServer:
             warnings.simplefilter("ignore")
             import pgserver
 
-            handle = pgserver.get_server(folder / "data", cleanup_mode="delete")
+            handle = pgserver.get_server(folder / "data", cleanup_mode=cleanup)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

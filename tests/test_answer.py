@@ -11,7 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embeddings import Engine, QuestionError, RetrievalConfig
+from embeddings.calibration import load_calibration
+from embeddings.evidence import FEATURES, LEAD_SPAN_CHARS, EvidenceSources, candidates, read_question
 from embeddings.passages import Chunking, paragraphs
+from embeddings.retrieve import retrieve
 from embeddings.types import Answer, Article
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ def paragraph_number(text: str, offset: int) -> int:
     return next(n for n, span in enumerate(paragraphs(text), start=1) if span.start <= offset < span.end)
 
 
-def check_quotes(engine: Engine, answer: Answer, k: int) -> None:
+def check_quotes(engine: Engine, answer: Answer, k: int, retrieval_order: bool = True) -> None:
     articles = {a.id: a for a in engine.articles}
     assert answer.found == bool(answer.quotes)
     assert len(answer.quotes) <= k
@@ -65,7 +68,8 @@ def check_quotes(engine: Engine, answer: Answer, k: int) -> None:
     for a, b in itertools.combinations(answer.quotes, 2):
         assert a.article_id != b.article_id or a.end <= b.start or b.end <= a.start
     fused = [q.scores.fused for q in answer.quotes]
-    assert fused == sorted(fused, reverse=True)
+    # with a ranker, the lead's passage comes first and the others keep their order
+    assert fused[1:] == sorted(fused[1:], reverse=True) if not retrieval_order else fused == sorted(fused, reverse=True)
 
 
 @settings(max_examples=150, deadline=None)
@@ -133,3 +137,55 @@ def test_engine_that_abstains_gives_no_quotes(shipped_article: Article, fake_enc
         False,
         (),
     )
+
+
+@pytest.fixture(scope="module")
+def ranking_engine(shipped_article: Article, fake_encoder_class: type[FakeEncoder]) -> Engine:
+    """An engine whose lead comes from the default calibration's ranker (decision switched
+    off), over the seed article and a second one, with a fake model."""
+    calibration = load_calibration("default").always_answering()
+    return Engine.from_articles([shipped_article, SECOND_ARTICLE], fake_encoder_class(), abstention=calibration)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_bold_span_is_one_sentence_or_two_adjacent_ones_within_the_cap(
+    ranking_engine: Engine, question_words: list[str], data: st.DataObject
+) -> None:
+    question = " ".join(data.draw(st.lists(st.sampled_from(question_words), min_size=1, max_size=10)))
+    answer = ranking_engine.ask(question)
+    check_quotes(ranking_engine, answer, 3, retrieval_order=False)
+    passages = {(p.article_id, p.start, p.end): p for p in ranking_engine.index.passages}
+    for quote in answer.quotes:
+        sentences = passages[(quote.article_id, quote.start, quote.end)].sentences
+        starts, ends = [s.start for s in sentences], [s.end for s in sentences]
+        first, last = starts.index(quote.highlight.start), ends.index(quote.highlight.end)
+        assert last - first in (0, 1)  # whole sentences: one, or two adjacent ones
+        assert last == first or quote.highlight.end - quote.highlight.start <= LEAD_SPAN_CHARS
+
+
+def test_two_adjacent_sentences_are_a_candidate_only_within_the_cap(
+    shipped_article: Article, fake_encoder: FakeEncoder
+) -> None:
+    engine = Engine.from_articles([shipped_article, SECOND_ARTICLE], fake_encoder, abstention=None)
+    hits = retrieve(engine.index, fake_encoder.encode_queries(["المعرض"])[0], ["معرض"], engine.config.fusion)
+    sources = EvidenceSources(
+        engine.collection.articles, engine.index.sentence_vectors, engine.analyzer.terms, engine.index.idf,
+        engine.index.is_unseen,
+    )  # fmt: skip
+    found = candidates(read_question("المعرض", engine.analyzer.terms), fake_encoder.encode_queries(["المعرض"])[0],
+                       hits, sources)  # fmt: skip
+    pair = FEATURES.index("pair")
+    assert any(c.features[pair] for c in found) and any(not c.features[pair] for c in found)
+    for c in found:
+        passage = hits[c.hit_rank].passage
+        inside = [s for s in passage.sentences if c.span.start <= s.start and s.end <= c.span.end]
+        assert len(inside) == (2 if c.features[pair] else 1)
+        assert (c.span.start, c.span.end) == (inside[0].start, inside[-1].end)
+        assert not c.features[pair] or c.span.end - c.span.start <= LEAD_SPAN_CHARS
+    passage_pairs = sum(
+        b.end - a.start <= LEAD_SPAN_CHARS
+        for p in {hits[c.hit_rank].passage for c in found}
+        for a, b in itertools.pairwise(p.sentences)
+    )
+    assert sum(bool(c.features[pair]) for c in found) == passage_pairs

@@ -7,8 +7,10 @@ test only checks that every figure is there and positive, so the command never r
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from benchmarks import chat_add, cli, cold, corpus, growth, measure, options, report
+from benchmarks import chat_add, cli, cold, corpus, growth, measure, options, postgres, report
 from benchmarks.bot_load import BOT_TOKEN
 from embeddings.lexical import Analyzer
 from embeddings.passages import Chunking, build_passages
@@ -36,6 +38,8 @@ JSON_KEYS = (
     "questions_per_s",
     "link_ready_s",
     "link_ready_long_s",
+    "postgres_answer_ratio",
+    "replica_rss_mb",
 )
 
 SOURCE = Article(
@@ -62,10 +66,12 @@ def _doc_terms(documents: corpus.TermDocuments) -> list[list[str]]:
 
 
 def test_the_parser_takes_every_flag() -> None:
-    args = cli.parser().parse_args(["--json", "--quick", "--skip-growth", "--skip-bot", "--dense", "flat"])
-    assert (args.json, args.quick, args.skip_growth, args.skip_bot) == (True, True, True, True)
+    flags = ["--json", "--quick", "--skip-growth", "--skip-bot", "--skip-replicas", "--dense", "flat"]
+    args = cli.parser().parse_args(flags)
+    assert (args.json, args.quick, args.skip_growth, args.skip_bot, args.skip_replicas) == (True,) * 5
     bench_options = cli.options_from(args)
     assert bench_options.quick and bench_options.growth_passages == options.QUICK_GROWTH
+    assert bench_options.skip_replicas and not cli.options_from(cli.parser().parse_args([])).skip_replicas
     assert bench_options.dense_kinds == ("flat",)
 
 
@@ -160,6 +166,13 @@ def test_json_report_holds_every_figure_under_its_key() -> None:
     json.dumps(made)
 
 
+def test_a_figure_of_several_values_gives_them_all_in_the_json() -> None:
+    per_count = report.Figure("replicas_qps", "replicas", 1.5, "x", values={"1": 10.0, "2": 15.0})
+    made = report.report_json([per_count, report.skipped("other", "other", "")], options.BenchOptions(), seconds=1.0)
+    assert made["replicas_qps"] == {"1": 10.0, "2": 15.0} and made["other"] is None
+    assert "1.50x" in per_count.line()
+
+
 def _call(fake: FakeTelegram, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     body = json.dumps(params or {}).encode("utf-8")
     request = urllib.request.Request(
@@ -210,6 +223,18 @@ def test_rss_is_read_from_proc() -> None:
     assert memory["VmHWM"] >= memory["VmRSS"] > 0
 
 
+def test_cpu_seconds_of_a_process_are_read_from_proc() -> None:
+    sum(n * n for n in range(2_000_000))  # some CPU time to read
+    assert measure.cpu_seconds(os.getpid()) == pytest.approx(time.process_time(), abs=0.05)
+
+
+def test_without_pgserver_the_replicas_step_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pgserver.postgres_server", None)  # import fails as if not installed
+    with pytest.raises(options.BenchmarkError) as failed, postgres.postgres_server():
+        pass
+    assert "pip install -e '.[dev]'" in str(failed.value) and "--skip-replicas" in str(failed.value)
+
+
 @pytest.mark.skipif(not XQUAD.is_file(), reason=f"needs the XQuAD-ar file at {XQUAD} (../shared beside the project)")
 def test_quick_bench_reports_every_figure_as_a_positive_number() -> None:
     """The CI run: 20,000 synthetic passages, one repeat, the real model and the real bot."""
@@ -223,6 +248,7 @@ def test_quick_bench_reports_every_figure_as_a_positive_number() -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     made = json.loads(run.stdout)
     assert {key: made[key] > 0 for key in JSON_KEYS} == dict.fromkeys(JSON_KEYS, True)
+    assert set(made["replicas_qps"]) == {"1", "2"} and min(made["replicas_qps"].values()) > 0
     assert made["chat_memory_mb"] >= 0  # an RSS difference: may round to 0 on the quick run's small page
     assert made["raw"]["growth_ratio"]["synthetic"] is True
     assert made["setup"]["growth_passages"] == options.QUICK_GROWTH

@@ -48,6 +48,8 @@ def test_calibrate_on_a_v1_file_writes_a_calibration_that_loads(tmp_path: Path, 
     loaded = read_calibration(out)
     assert loaded == calibration and loaded.features == FEATURES
     assert set(loaded.figures) >= {"answer_rate", "answer_precision", "false_answer_rate"}
+    # the answer threshold is judged on out-of-fold probabilities (8 articles: 4 folds)
+    assert "out-of-fold" in loaded.data["rule"] and "answer_precision" in loaded.figures["out_of_fold"]
     decision = loaded.decide([_candidate(0), _candidate(1)])
     assert 0.0 <= decision.p_answer <= 1.0 and loaded.kind(decision) in ("answer", "closest", "not_found")
 
@@ -100,3 +102,24 @@ def test_a_measure_question_wants_a_number_with_its_unit() -> None:
     assert has_answer_type("number", "تبلغ مساحتها 1762 كيلومترا مربعا", "كم تبلغ مساحة القاعدة؟")
     assert question_measure("كم عدد الجنود؟") is None
     assert has_answer_type("number", "شارك 300 جندي", "كم عدد الجنود؟")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "measure"),
+    [
+        ("ما عدد الجنود؟", "number", None),
+        ("ما هي سرعة الصاروخ؟", "number", "سرعه"),
+        ("كم تبلغ مساحة القاعدة؟", "number", "مساحه"),
+        ("وكم صاروخا أطلق؟", "number", None),
+        # a number word inside the topic does not ask for a number
+        ("ما السكك الحديدية التي تغطي مساحة كبيرة من المدينة؟", "other", None),
+        ("عدد بعض الشركات الكبيرة.", "other", None),
+        ("من سجل أعلى عدد من الأهداف هذا الموسم؟", "name", None),
+    ],
+)
+def test_a_number_cue_asks_for_a_number_only_after_a_question_word(
+    question: str, kind: str, measure: str | None
+) -> None:
+    from embeddings.answer_types import question_measure, question_type
+
+    assert (question_type(question), question_measure(question)) == (kind, measure)

@@ -20,6 +20,7 @@ from embeddings import (
     SettingsError,
     looks_like_article,
 )
+from embeddings.indexed_library import FolderLibrary
 from embeddings.store import SQLiteChatStore
 
 A, B, USER = 11, 22, 500
@@ -28,11 +29,11 @@ BETA = "أعلن النادي تعاقده مع مدرب جديد للفريق �
 
 
 @pytest.fixture
-def library(articles_copy: Path, tmp_path: Path, fake_encoder: FakeEncoder) -> IndexedLibrary:
+def library(articles_copy: Path, tmp_path: Path, fake_encoder: FakeEncoder) -> FolderLibrary:
     """The shipped library, never abstaining (the fake encoder's cosines are not calibrated)."""
     settings = Settings(articles_dir=articles_copy, index_dir=tmp_path / "index")
-    opened = IndexedLibrary.open(settings, encoder=fake_encoder)
-    return IndexedLibrary(opened.library, opened.index_dir, replace(opened.engine, abstention=None))
+    opened = FolderLibrary.open_folder(settings, encoder=fake_encoder)
+    return FolderLibrary(opened.library, opened.index_dir, replace(opened.engine, abstention=None))
 
 
 def open_chats(library: IndexedLibrary, folder: Path, **options: object) -> ChatCollections:
@@ -139,12 +140,12 @@ def test_loaded_chats_are_bounded_least_recently_used_first(library: IndexedLibr
     assert chats.loaded_chats() == (2, 1)
 
 
-def test_restart_loads_the_index_without_embedding(library: IndexedLibrary, tmp_path: Path) -> None:
+def test_restart_loads_the_index_without_embedding(library: FolderLibrary, tmp_path: Path) -> None:
     chats = open_chats(library, tmp_path)
     chats.add(A, USER, ALPHA, "حديقة النخيل", "a")
     chats.close()
     encoder = FakeEncoder()
-    shared = IndexedLibrary(library.library, library.index_dir, replace(library.engine, encoder=encoder))
+    shared = FolderLibrary(library.library, library.index_dir, replace(library.engine, encoder=encoder))
     again = open_chats(shared, tmp_path)
     answer = again.ask(A, "حديقة النخيل نخلة")
     assert answer.focus is not None and answer.focus.id == "chat/1" and encoder.embedded == []

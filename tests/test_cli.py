@@ -58,11 +58,33 @@ SMALL_SQUAD = {
 }
 
 
+FOLLOW_UPS = [
+    {"first": "ماذا قال بوتين عن السوق السوداء للأسلحة؟", "then": "ومن يهرّبها؟", "must": "الجماعات الإجرامية"},
+    {
+        "first": "ما الأسلحة التي حذر بوتين من وقوعها في أيدي الإرهابيين؟",
+        "then": "ومن أين مصدرها؟",
+        "must": "السوق السوداء",
+    },
+]
+SELF_CONTAINED = [
+    {"q": QUESTION, "must": "منظومات الدفاع الجوي المتنقلة"},
+    {"q": "أين تعمل السوق السوداء للأسلحة؟", "must": "في أوكرانيا"},
+]
+
+
 @dataclass(frozen=True)
 class Workspace:
     articles: Path
     index: Path
     squad: Path
+
+    @property
+    def follow_ups(self) -> Path:
+        return self.squad.parent / "follow-ups.jsonl"
+
+    @property
+    def questions(self) -> Path:
+        return self.squad.parent / "questions.jsonl"
 
     def env(self) -> dict[str, str]:
         return {"SANAD_ARTICLES_DIR": str(self.articles), "SANAD_INDEX_DIR": str(self.index)}
@@ -74,7 +96,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     shutil.copytree(PROJECT_ROOT / "data" / "articles", root / "articles")
     squad = root / "small-squad.json"
     squad.write_text(json.dumps(SMALL_SQUAD, ensure_ascii=False), encoding="utf-8")
-    return Workspace(articles=root / "articles", index=root / "index", squad=squad)
+    workspace = Workspace(articles=root / "articles", index=root / "index", squad=squad)
+    for path, rows in ((workspace.follow_ups, FOLLOW_UPS), (workspace.questions, SELF_CONTAINED)):
+        path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return workspace
 
 
 Result = subprocess.CompletedProcess[str]
@@ -143,6 +168,23 @@ def small_eval_report(result: Result, ws: Workspace) -> None:
     assert 0.5 <= report["mrr"] <= 1.0
 
 
+def follow_ups_json(result: Result, ws: Workspace) -> None:
+    report = json.loads(result.stdout)
+    assert report["pairs"] == 2 and report["pass_with_context"] == 2 and report["pass_without_context"] == 0
+    assert report["controls"] == 2 and report["controls_kept_with_context"] == report["controls_kept_without_context"]
+    assert report["controls_resolved"] == 0
+
+
+def follow_ups_text(result: Result, ws: Workspace) -> None:
+    assert "ومن يهرّبها؟" in result.stdout
+    assert "pairs whose reply quotes `must`: 0 of 2 without context, 2 with context" in result.stdout
+
+
+def bad_follow_ups_file(result: Result, ws: Workspace) -> None:
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "line 1" in errors[0] and "first, then, must" in errors[0]
+
+
 CASES = [
     pytest.param(["ask", QUESTION], 0, found_text, id="ask-found"),
     pytest.param(["ask", "--json", QUESTION], 0, found_json, id="ask-json"),
@@ -153,6 +195,11 @@ CASES = [
     pytest.param(["build"], 0, built_line, id="build"),
     pytest.param(["eval", "no-such-eval-file.json"], 2, missing_eval_file, id="eval-missing-file"),
     pytest.param(["eval", "{squad}", "--json"], 0, small_eval_report, id="eval-small"),
+    pytest.param(
+        ["eval-followups", "{follow_ups}", "--questions", "{questions}", "--json"], 0, follow_ups_json, id="follow-ups"
+    ),
+    pytest.param(["eval-followups", "{follow_ups}"], 0, follow_ups_text, id="follow-ups-text"),
+    pytest.param(["eval-followups", "{squad}"], 2, bad_follow_ups_file, id="follow-ups-not-jsonl"),
 ]
 
 
@@ -164,7 +211,8 @@ def test_cli(
     code: int,
     check: Callable[[Result, Workspace], None],
 ) -> None:
-    argv = [a.replace("{squad}", str(workspace.squad)) for a in args]
+    places = {"{squad}": workspace.squad, "{follow_ups}": workspace.follow_ups, "{questions}": workspace.questions}
+    argv = [str(places.get(a, a)) for a in args]
     result = run_cli(argv, workspace.env(), cwd=workspace.articles.parent, timeout=600)
     assert result.returncode == code, result.stderr[-3000:]
     check(result, workspace)

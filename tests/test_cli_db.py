@@ -1,25 +1,43 @@
 """`python -m embeddings db upgrade | import`, in-process, against a fresh PostgreSQL database:
 upgrading is idempotent, importing copies every row of the SQLite store (numbers, focus,
-counters, button tokens) and refuses a database that holds anything already."""
+counters, button tokens) and the library folder with its vectors, and refuses a database that
+holds anything already. Then the library commands in PostgreSQL mode, with a replica following."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
+from fake_encoder import FakeEncoder, RecordingEncoder
+from polling import wait_until
 
+from embeddings import IndexedLibrary, Settings, SettingsError
 from embeddings.cli import main
+from embeddings.db_commands import import_all
+from embeddings.indexed_library import FolderLibrary
+from embeddings.model import SentenceTransformerEncoder
 from embeddings.store import Feedback, KeptAnswer, PostgresChatStore, QuoteRef, SQLiteChatStore
 from embeddings.store.postgres import SCHEMA_VERSION
-from embeddings.store.transfer import TABLES
+from embeddings.store.shared_library import PostgresLibraryStore
+from embeddings.store.transfer import LIBRARY_TABLES, TABLES
 
 Run = Callable[..., tuple[int, str, str]]
 CHAT, GROUP, USER = 31, -1001234567890, 77
+ARTICLES_DIR = Path(__file__).resolve().parents[1] / "data" / "articles"
+ARTICLE_ID = "putin-cis-critical-infrastructure.ar"
+WATER = (
+    "افتتحت وزارة المياه محطة جديدة لتحلية مياه البحر على الساحل الجنوبي بطاقة مئة وخمسين ألف متر مكعب يومياً.\n"
+    "وقال وزير المياه إن المشروع سيغطي احتياجات أكثر من نصف مليون نسمة من مياه الشرب.\n"
+    "وبلغت تكلفة المحطة نحو ثلاثمئة مليون دولار، واستغرق بناؤها ثلاث سنوات."
+)
 
 
 @pytest.fixture
@@ -28,6 +46,9 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     for name in [n for n in os.environ if n.startswith("SANAD_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SANAD_DATABASE", str(tmp_path / "sanad.db"))
+    monkeypatch.setenv("SANAD_ARTICLES_DIR", str(tmp_path / "articles"))  # no shared library unless a test adds one
+    monkeypatch.setenv("SANAD_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("SANAD_CHATS_DIR", str(tmp_path / "chats"))
     monkeypatch.chdir(tmp_path)
 
     def invoke(*args: str, url: str | None = None) -> tuple[int, str, str]:
@@ -158,4 +179,99 @@ def test_import_knows_every_table_and_column_of_both_stores(tmp_path: Path, post
     in_postgres: dict[str, list[str]] = {}
     for table, column in rows:
         in_postgres.setdefault(table, []).append(column)
-    assert in_sqlite == known == in_postgres
+    library = {t: c for t, c in in_postgres.items() if t.startswith("library_")}  # PostgreSQL's only
+    assert in_sqlite == known == {t: c for t, c in in_postgres.items() if t not in library}
+    assert set(LIBRARY_TABLES) < set(library)
+
+
+# --- the shared library in PostgreSQL -------------------------------------------------------------
+
+
+def _folder_library(tmp_path: Path, encoder: FakeEncoder) -> FolderLibrary:
+    """The shipped article and one more in a library folder, its index built with `encoder`."""
+    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
+    shutil.copytree(ARTICLES_DIR, settings.articles_dir)
+    library = FolderLibrary.open_folder(settings, encoder=encoder, log=lambda _: None)
+    library.add_article(WATER, "محطة تحلية", "https://example.com/news/water")
+    return library
+
+
+@pytest.mark.parametrize("index_model", ["fake-hash", "another-model"])
+def test_db_import_copies_the_library_folder_with_its_vectors(
+    tmp_path: Path, postgres_url: str, index_model: str
+) -> None:
+    folder = _folder_library(tmp_path, FakeEncoder(index_model))
+    settings = Settings(
+        articles_dir=folder.library.folder, index_dir=folder.index_dir, database=tmp_path / "none.db",
+        database_url=postgres_url,
+    )  # fmt: skip
+    importing, store = FakeEncoder(), PostgresLibraryStore(postgres_url)
+    try:
+        assert import_all(settings, store, None, encoder=importing) == {"shared library": 2}
+        assert store.list() == folder.library.list() and store.head() == 2  # ids, dates: as they were; a change each
+    finally:
+        store.close()
+    # the index's vectors when it was built with the same model; else embedded, each text once
+    assert (importing.embedded == []) == (index_model == "fake-hash")
+    assert len(importing.embedded) == len(set(importing.embedded))
+    replica_encoder = FakeEncoder()
+    replica = IndexedLibrary.open(settings, encoder=replica_encoder, log=lambda _: None)
+    try:
+        assert replica_encoder.embedded == [] and [a.id for a in replica.articles] == [a.id for a in folder.articles]
+        if index_model == "fake-hash":
+            for article in folder.articles:
+                held, built = replica.index.article_sentence_vectors(article.id), folder.index.article_sentence_vectors
+                assert np.array_equal(held, built(article.id))
+    finally:
+        replica.close()
+
+
+def test_db_import_refuses_a_database_holding_library_rows_before_loading_the_model(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    folder = _folder_library(tmp_path, FakeEncoder())
+    settings = Settings(articles_dir=folder.library.folder, index_dir=folder.index_dir, database_url=postgres_url)
+    store = PostgresLibraryStore(postgres_url)
+    try:
+        import_all(settings, store, None, encoder=FakeEncoder())
+        never = FakeEncoder(fail=True)
+        with pytest.raises(SettingsError, match=r"already holds rows \(library_articles: 2, library_changes: 2\)"):
+            import_all(settings, store, None, encoder=never)
+        with pytest.raises(SettingsError, match=r"nothing to import.*SANAD_DATABASE.*SANAD_ARTICLES_DIR"):
+            import_all(replace(settings, articles_dir=tmp_path / "empty"), store, None, encoder=never)
+    finally:
+        store.close()
+
+
+def test_the_library_commands_change_postgresql_and_a_running_replica_follows(
+    run: Run, postgres_url: str, tmp_path: Path, real_encoder: SentenceTransformerEncoder
+) -> None:
+    _fill(tmp_path / "sanad.db").close()
+    shutil.copytree(ARTICLES_DIR, tmp_path / "articles")
+    code, out, _ = run("db", "import", url=postgres_url)  # the real model embeds the shipped article
+    counts = "chats: 3, articles: 3, adds: 1, answers: 1, answer_quotes: 2, actions: 3, feedback: 1"
+    assert code == 0 and counts in out and "shared library: 1 article(s)" in out
+    recording = RecordingEncoder(real_encoder)
+    replica = IndexedLibrary.open(Settings(database_url=postgres_url), encoder=recording, log=lambda _: None)
+    try:
+        replica.start_sync()
+        assert [a.id for a in replica.articles] == [ARTICLE_ID]
+        (tmp_path / "water.txt").write_text(WATER, encoding="utf-8")
+        code, out, _ = run("add", "water.txt", "--title", "محطة تحلية")
+        assert code == 0 and out.startswith("added ")
+        added = out.split()[1].rstrip(":")
+        assert wait_until(lambda: added in [a.id for a in replica.articles], 2.0)
+        assert replica.ask("كم بلغت تكلفة المحطة؟").quotes[0].article_id == added
+        code, out, _ = run("list")
+        assert code == 0 and sorted(line.split("\t")[0] for line in out.splitlines()) == sorted([ARTICLE_ID, added])
+        assert run("add", "water.txt") == (0, f"already present: {added} (محطة تحلية)\n", "")
+        code, out, _ = run("remove", added)
+        assert code == 0 and out.startswith(f"removed {added}")
+        assert wait_until(lambda: [a.id for a in replica.articles] == [ARTICLE_ID], 2.0)
+        assert recording.embedded == []  # the replica read every vector from the database
+        code, _, err = run("remove", added)
+        assert code == 2 and "no article has the id" in err
+        code, _, err = run("build")
+        assert code == 2 and "db import" in err
+    finally:
+        replica.close()

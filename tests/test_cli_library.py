@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,17 +15,11 @@ from fake_encoder import FakeEncoder
 
 from embeddings.cli import main
 from embeddings.library import Library
-from tests.fetch_server import PARAGRAPHS, TITLE, FetchTestServer, serve
+from tests.fetch_server import PARAGRAPHS, TITLE, FetchTestServer
 from tests.test_library import SATELLITE, SEED_ID, copy_seed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[FetchTestServer]:
-    with serve() as server:
-        yield server
 
 
 @pytest.fixture

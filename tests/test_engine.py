@@ -129,19 +129,18 @@ def test_a_ten_thousand_character_question_is_answered(real_engine: Engine) -> N
     assert all(q.text == text[q.start : q.end] for q in answer.quotes)
 
 
+# Known gap: for these two the lead sentence holds the name, but below the answer threshold (closest).
+_MINISTER_GAP = pytest.mark.xfail(strict=True, reason="known gap: the lead holds the name, but kind closest")
+
+
 @pytest.mark.parametrize(
     "question",
     [
-        "Who is the Russian defence minister?",
-        "شو اسم وزير الدفاع الروسي؟",  # Levantine / Gulf
-        "مين هو وزير الدفاع الروسي؟",  # Egyptian / Levantine
-        "ايش اسم وزير الدفاع الروسي؟",  # Gulf / Hijazi
+        pytest.param("Who is the Russian defence minister?", id="english", marks=_MINISTER_GAP),
+        pytest.param("شو اسم وزير الدفاع الروسي؟", id="levantine-shu"),  # Levantine / Gulf
+        pytest.param("مين هو وزير الدفاع الروسي؟", id="egyptian-meen"),  # Egyptian / Levantine
+        pytest.param("ايش اسم وزير الدفاع الروسي؟", id="gulf-eish", marks=_MINISTER_GAP),  # Gulf / Hijazi
     ],
-    ids=["english", "levantine-shu", "egyptian-meen", "gulf-eish"],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the lead sentence holds the name, but below the answer threshold: kind closest",
 )
 def test_english_and_dialect_questions_find_the_minister(real_engine: Engine, question: str) -> None:
     answer = real_engine.ask(question)

@@ -102,6 +102,21 @@ def test_spans_of_a_range_stay_inside_it(text: str, data: st.DataObject) -> None
         ),
         pytest.param("انتظروا... ثم تكلم.", ["انتظروا...", "ثم تكلم."], id="ellipsis"),
         pytest.param("موقع example.com يعمل", ["موقع example.com يعمل"], id="dot-inside-a-word"),
+        pytest.param(
+            "استقال راجيندرا ك. باتشوري في فبراير 2015. وخلفه آخر.",
+            ["استقال راجيندرا ك. باتشوري في فبراير 2015.", "وخلفه آخر."],
+            id="arabic-initial-inside-a-name",
+        ),
+        pytest.param(
+            "كتب فيلدينج هـ. جاريسون ذلك. Then John F. Kennedy spoke.",
+            ["كتب فيلدينج هـ. جاريسون ذلك.", "Then John F. Kennedy spoke."],
+            id="initial-with-tatweel-and-latin-initial",
+        ),
+        pytest.param(
+            "ولد عام 1990 م. ثم سافر سنة 1445 هـ. وعاد.",
+            ["ولد عام 1990 م.", "ثم سافر سنة 1445 هـ.", "وعاد."],
+            id="era-letter-after-a-year-ends-the-sentence",
+        ),
         pytest.param("   \n\t  ", [], id="only-space"),
         pytest.param("", [], id="empty"),
     ],

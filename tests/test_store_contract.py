@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.conversation import Turn
 from embeddings.errors import SettingsError
 from embeddings.store import (
     SCHEMA_VERSION,
@@ -22,6 +23,7 @@ from embeddings.store import (
     QuotedText,
     QuoteRef,
     SQLiteChatStore,
+    UpdateClaim,
 )
 from embeddings.store.sqlite import _MIGRATIONS
 from embeddings.types import text_checksum
@@ -147,11 +149,52 @@ def test_everything_survives_reopening(make_store: Callable[[], ChatStore]) -> N
     store.set_focus(A, "chat/1")
     store.record_add(7, 1000.0)
     token = store.put_action(A, "focus", "chat/1")
+    store.put_turn(turn(A, "سؤال قبل إعادة التشغيل", focus="chat/1"))
     store.close()
     again = make_store()
     assert [a.text for a in again.articles(A)] == ["kept"] and again.focus(A) == "chat/1"
     assert again.adds_since(7, 0.0) == 1 and again.action(token) is not None
+    assert again.last_turn(A) == turn(A, "سؤال قبل إعادة التشغيل", focus="chat/1")
     assert add(again, A, "next") == 2
+
+
+def test_an_update_is_claimed_until_done_then_never_again(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.claim_update(501) == UpdateClaim("claimed", 1)
+    assert store.claim_update(502) == UpdateClaim("claimed", 1)  # another update: its own claim
+    store.finish_update(501, done=True)
+    assert store.claim_update(501) == UpdateClaim("done", 0)
+    store.close()
+    assert make_store().claim_update(501) == UpdateClaim("done", 0)  # remembered across a restart
+
+
+def test_a_failed_update_is_claimed_again_with_its_attempts_counted(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.claim_update(601).attempt == 1
+    store.finish_update(601, done=False)
+    assert store.claim_update(601) == UpdateClaim("claimed", 2)
+    store.finish_update(601, done=False)
+    other = make_store()
+    assert other.claim_update(601) == UpdateClaim("claimed", 3)
+    other.finish_update(601, done=True)
+    assert store.claim_update(601).state == "done"
+
+
+def test_the_claim_of_a_closed_store_is_taken_over(make_store: Callable[[], ChatStore]) -> None:
+    first = make_store()
+    assert first.claim_update(701).state == "claimed"
+    first.close()  # as a process that stopped mid-update
+    second = make_store()
+    assert second.claim_update(701) == UpdateClaim("claimed", 2)
+    first_again = make_store()
+    second.finish_update(701, done=True)
+    assert first_again.claim_update(701).state == "done"
+
+
+def test_a_reachable_store_says_so(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.check_reachable(timeout=5) is None
+    assert store.try_lead("set-webhook")
 
 
 # --- kept answers and feedback ----------------------------------------------------------------
@@ -253,6 +296,38 @@ def test_delete_owner_drops_its_kept_answers_and_feedback(make_store: Callable[[
     assert [f.chat_id for f in store.feedback()] == [B]
 
 
+def turn(chat: int, question: str, **fields: object) -> Turn:
+    values: dict[str, object] = {"topic": question, "asked": 1_000.0, "focus": "", **fields}
+    return Turn(chat, question, **values)  # type: ignore[arg-type]
+
+
+def test_a_chat_keeps_its_latest_turn_only_and_never_another_chats(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.last_turn(A) is None
+    first = turn(A, "من قاد التدريبات؟", article_id="lib-article", start=10, end=90, sentence_start=20, sentence_end=60)
+    store.put_turn(first)
+    assert store.last_turn(A) == first and store.last_turn(B) is None
+    later = turn(A, "ومتى حدث ذلك؟", topic="ومتى حدث ذلك؟ من قاد التدريبات؟", asked=1_030.5, focus="chat/1")
+    store.put_turn(later)
+    store.put_turn(turn(B, "سؤال المجموعة"))
+    assert store.last_turn(A) == later and store.last_turn(B) == turn(B, "سؤال المجموعة")
+
+
+def test_a_turn_goes_with_its_article_and_with_its_chat(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    number = add(store, A, "about a turn")
+    store.put_turn(turn(A, "سؤال عن مقالي", article_id=f"chat/{number}", start=0, end=12))
+    other = add(store, A, "another article")
+    store.delete_article(A, other)
+    assert store.last_turn(A) is not None  # a turn about another article stays
+    store.delete_article(A, number)
+    assert store.last_turn(A) is None
+    store.put_turn(turn(A, "سؤال وهو مركّز", focus=f"chat/{add(store, A, 'focused')}"))
+    store.put_turn(turn(B, "سؤال المجموعة"))
+    store.delete_owner(A)
+    assert store.last_turn(A) is None and store.last_turn(B) is not None
+
+
 # --- SQLite specifics ------------------------------------------------------------------------
 
 
@@ -268,6 +343,23 @@ def test_sqlite_brings_a_version_1_database_up_to_date(tmp_path: Path) -> None:
     assert old is not None and old.kind == "focus" and old.answer is None
     answer = store.put_answer(kept(A, 0))
     assert store.kept_answer(A, answer.id) == answer
+    store.close()
+
+
+def test_sqlite_brings_a_version_1_file_up_to_date(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "sanad.db")
+    db.executescript(f"BEGIN; {_MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
+    db.execute("INSERT INTO chats (chat_id, next_number, last_active) VALUES (?, 2, 0)", (A,))
+    db.execute(
+        "INSERT INTO articles VALUES (?, 1, 'title', 'file.txt', 'old text', '2026-01-01T00:00:00+00:00', ?)",
+        (A, text_checksum("old text")),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteChatStore(tmp_path / "sanad.db")
+    assert [a.text for a in store.articles(A)] == ["old text"] and store.last_turn(A) is None
+    store.put_turn(turn(A, "سؤال بعد الترقية"))
+    assert store.last_turn(A) is not None
     store.close()
 
 

@@ -5,7 +5,11 @@ test_store_contract.py."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,13 +17,14 @@ from typing import TypeVar
 
 import psycopg
 import pytest
-from postgres_server import PostgresServer, postgres_or_skip
+from postgres_server import PostgresServer, postgres_or_skip, start_postgres
 
 from embeddings import Settings, SettingsError, hide_passwords
 from embeddings.settings import database_url_secrets
-from embeddings.store import PostgresChatStore, SQLiteChatStore, open_chat_store
+from embeddings.store import PostgresChatStore, SQLiteChatStore, UpdateClaim, open_chat_store
 from embeddings.store.postgres import MIGRATIONS, SCHEMA_VERSION
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OWNER = -1001234567890  # a group: chat ids beyond 32 bits
 T = TypeVar("T")
 
@@ -91,6 +96,90 @@ def test_the_settings_choose_postgresql_only_when_the_url_is_set(postgres_url: s
     finally:
         chosen.close()
         embedded.close()
+
+
+# --- updates claimed by replicas -----------------------------------------------------------------
+
+
+def test_an_update_another_live_replica_holds_is_busy_for_the_others(postgres_url: str) -> None:
+    holder, other = PostgresChatStore(postgres_url), PostgresChatStore(postgres_url)
+    try:
+        states = _together(4, lambda i: (holder if i % 2 else other).claim_update(9001).state)
+        # One replica won; the others are refused (its own second claim is for it to prevent).
+        assert sorted(states) == ["busy", "busy", "claimed", "claimed"]
+        winner, loser = (holder, other) if holder.claim_update(9002).state == "claimed" else (other, holder)
+        assert loser.claim_update(9002).state == "busy"
+        winner.finish_update(9002, done=False)
+        assert loser.claim_update(9002).state == "claimed"  # failed: anyone may retry it
+    finally:
+        holder.close()
+        other.close()
+
+
+def test_the_claim_of_a_killed_replica_is_taken_over_at_once(postgres_url: str) -> None:
+    code = (
+        "import os, sys\n"
+        "from embeddings.store import PostgresChatStore\n"
+        "store = PostgresChatStore(sys.argv[1])\n"
+        "assert store.claim_update(9100).state == 'claimed'\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    survivor = PostgresChatStore(postgres_url)
+    try:
+        killed = subprocess.run([sys.executable, "-c", code, postgres_url], cwd=PROJECT_ROOT, check=False)
+        assert killed.returncode == -signal.SIGKILL
+        claim = _retry_while_busy(lambda: survivor.claim_update(9100))
+        assert claim == UpdateClaim("claimed", 2)
+    finally:
+        survivor.close()
+
+
+def _retry_while_busy(claim: Callable[[], UpdateClaim], tries: int = 50) -> UpdateClaim:
+    """The claim, asked again while busy: the server notices a killed client's socket at once,
+    but its backend needs a moment to exit and release the locks."""
+    for _ in range(tries):
+        found = claim()
+        if found.state != "busy":
+            return found
+        time.sleep(0.1)
+    return found
+
+
+def test_one_replica_leads_a_role_until_it_closes(postgres_url: str) -> None:
+    first, second = PostgresChatStore(postgres_url), PostgresChatStore(postgres_url)
+    try:
+        assert first.try_lead("set-webhook") and not second.try_lead("set-webhook")
+        assert second.try_lead("another role")
+        first.close()
+        assert second.try_lead("set-webhook")
+    finally:
+        second.close()
+
+
+def test_a_stopped_server_is_reported_unreachable_without_the_password(tmp_path: Path) -> None:
+    server = start_postgres(cleanup="stop")
+    url = server.url().replace("postgres:@", "postgres:hunter2-secret@")
+    store = PostgresChatStore(url)
+    try:
+        assert store.check_reachable(timeout=5) is None
+        server.pause()
+        reason = store.check_reachable(timeout=1)
+        assert reason is not None and "PostgreSQL at" in reason and "hunter2" not in reason, reason
+        server.resume()
+        assert _retry_while_unreachable(store) is None
+    finally:
+        store.close()
+        server.stop()
+
+
+def _retry_while_unreachable(store: PostgresChatStore, seconds: float = 60) -> str | None:
+    """The pool reconnects with a backoff: reachable again within `seconds` of a restart."""
+    deadline = time.monotonic() + seconds
+    reason = store.check_reachable(timeout=2)
+    while reason is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        reason = store.check_reachable(timeout=2)
+    return reason
 
 
 def _no_server() -> PostgresServer:

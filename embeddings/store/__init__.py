@@ -1,14 +1,17 @@
-"""Where the chats' own articles, their focus and the counters of the limits are kept.
+"""Where the chats' own articles, their focus and the counters of the limits are kept, and,
+in PostgreSQL, the shared library.
 
-    base.py      `ChatStore`, the interface (a Protocol), and the values it hands out (articles,
-                 button actions, the answers kept for their buttons, feedback)
-    sqlite.py    `SQLiteChatStore`: one SQLite file (WAL, versioned schema, secure delete)
-    postgres.py  `PostgresChatStore`: PostgreSQL (psycopg 3, a pool, versioned migrations)
-    choose.py    `open_chat_store`: PostgreSQL when SANAD_DATABASE_URL is set, else SQLite
-    transfer.py  `import_sqlite`: copies an SQLite store into an empty PostgreSQL one
+    base.py            `ChatStore`, the interface (a Protocol), and the values it hands out (articles,
+                       button actions, the answers kept for their buttons, feedback, turns)
+    sqlite.py          `SQLiteChatStore`: one SQLite file (WAL, versioned schema, secure delete)
+    postgres.py        `PostgresChatStore`: PostgreSQL (psycopg 3, a pool, versioned migrations)
+    shared_library.py  `PostgresLibraryStore`: the shared library's articles, vectors (pgvector)
+                       and change sequence in PostgreSQL (without the setting: files, `Library`)
+    choose.py          `open_chat_store`: PostgreSQL when SANAD_DATABASE_URL is set, else SQLite
+    transfer.py        `import_stores`: copies the SQLite store and the library folder into an
+                       empty PostgreSQL database
 
-Both implementations pass the same contract tests (`tests/test_store_contract.py`). The
-shared library is not here yet: it stays files (`Library`).
+Both chat stores pass the same contract tests (`tests/test_store_contract.py`).
 
 The names are imported on first use (`../_lazy.py`): the SQLite store never loads psycopg.
 """
@@ -28,10 +31,13 @@ if TYPE_CHECKING:
         QuotedText,
         QuoteRef,
         StoredArticle,
+        UpdateClaim,
+        UpdateState,
         Vote,
     )
     from .choose import open_chat_store
     from .postgres import PostgresChatStore
+    from .shared_library import PostgresLibraryStore
     from .sqlite import SCHEMA_VERSION, SQLiteChatStore
 
 __all__ = [
@@ -43,10 +49,13 @@ __all__ = [
     "Feedback",
     "KeptAnswer",
     "PostgresChatStore",
+    "PostgresLibraryStore",
     "QuoteRef",
     "QuotedText",
     "SQLiteChatStore",
     "StoredArticle",
+    "UpdateClaim",
+    "UpdateState",
     "Vote",
     "open_chat_store",
 ]
@@ -60,10 +69,13 @@ _EXPORTS = {
     "Feedback": ".base",
     "KeptAnswer": ".base",
     "PostgresChatStore": ".postgres",
+    "PostgresLibraryStore": ".shared_library",
     "QuoteRef": ".base",
     "QuotedText": ".base",
     "SQLiteChatStore": ".sqlite",
     "StoredArticle": ".base",
+    "UpdateClaim": ".base",
+    "UpdateState": ".base",
     "Vote": ".base",
     "open_chat_store": ".choose",
 }

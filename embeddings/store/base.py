@@ -5,9 +5,18 @@ numbered 1, 2, 3, ... in the order they were added, and a number is never given 
 the same owner, so a stale button or a typed `/forget 3` can never reach a newer article.
 Every method takes the owner: there is no way to read an article without saying whose.
 
+Turns are each chat's latest question and what its answer led with, so that a follow-up
+("ومتى حدث ذلك؟") can lean on it (conversation.py); a chat keeps only its latest one.
+
 Actions are what inline buttons point at: the button carries only a random token, and the
 store keeps, for that token, the chat it was shown in and what it does. Nothing a client
 sends is trusted: the pressing chat must be the token's chat.
+
+Updates are Telegram's: in webhook mode each replica claims an update (by its `update_id`)
+before handling it and records when it is done, so a retry delivered to any replica is
+handled once. A claim belongs to the store that took it (its "worker"): a claim of a worker
+that is gone (a replica killed, or a process stopped) may be taken over; one of a live
+worker may not.
 
 A kept answer is what the buttons under an answer need after a restart: the question, its
 kind, and the ranked quotes as references into article texts (no text is copied: the quotes
@@ -21,8 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ..conversation import Turn
 from ..types import AnswerKind, Article
 
+UpdateState = Literal["claimed", "done", "busy"]
 # focus, forget, forget_all, search_all: /sources and the focus; more, context, vote_up,
 # vote_down: the buttons under an answer (the action names the kept answer).
 ActionKind = Literal["focus", "forget", "forget_all", "search_all", "more", "context", "vote_up", "vote_down"]
@@ -142,6 +153,15 @@ class Feedback:
     quote: QuotedText | None
 
 
+@dataclass(frozen=True)
+class UpdateClaim:
+    """What claiming a Telegram update gave: `claimed` (handle it now: this is attempt number
+    `attempt`), `done` (handled already: do nothing) or `busy` (a live worker handles it)."""
+
+    state: UpdateState
+    attempt: int  # how many times the update was claimed, this time included (0 unless claimed)
+
+
 class ChatStore(Protocol):
     """The chats' articles, focus, activity, add counters and button actions. Thread-safe."""
 
@@ -172,14 +192,15 @@ class ChatStore(Protocol):
         ...
 
     def delete_article(self, owner: int, number: int) -> StoredArticle | None:
-        """Delete one of the owner's articles, its buttons, the focus on it and the feedback on
-        it; the kept answers' quotes of it forget its checksum (so no text matches them again);
+        """Delete one of the owner's articles, its buttons, the focus on it, the turn about it
+        and the feedback on it; the kept answers' quotes of it forget its checksum (so no text
+        matches them again);
         returns it."""
         ...
 
     def delete_owner(self, owner: int) -> int:
         """Delete everything of the owner (articles, focus, buttons, kept answers, feedback,
-        activity); returns the number of articles deleted."""
+        turn, activity); returns the number of articles deleted."""
         ...
 
     def focus(self, chat_id: int) -> str | None:
@@ -237,6 +258,35 @@ class ChatStore(Protocol):
 
     def feedback(self, since: float = 0.0) -> list[Feedback]:
         """Every press at or after `since` (seconds since the epoch), oldest first, all chats."""
+        ...
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        ...
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one (none once its article or the chat is deleted)."""
+        ...
+
+    def claim_update(self, update_id: int) -> UpdateClaim:
+        """Claim the handling of a Telegram update for this store's worker: `claimed` when it
+        is new, failed before, already this worker's, or a gone worker's; `done` when it was
+        handled; `busy` when another live worker holds it. The caller keeps its own worker from
+        handling one update twice at once."""
+        ...
+
+    def finish_update(self, update_id: int, *, done: bool) -> None:
+        """End this worker's claim: `done` (handled, or given up: never handled again), or not
+        (it failed: the next claim may take it)."""
+        ...
+
+    def try_lead(self, role: str) -> bool:
+        """True if this store is now the one process that does `role` (e.g. "set-webhook")
+        until it is closed; False if another live process is."""
+        ...
+
+    def check_reachable(self, timeout: float) -> str | None:
+        """None if the database answers within `timeout` seconds, else why not (English, no password)."""
         ...
 
     def close(self) -> None:

@@ -15,10 +15,20 @@ second waits, then finds nothing to do); a database newer than this code is refu
 Version 1 holds the same tables as the SQLite store, with the same columns (so that
 `db import` copies table by table): chats, articles, adds, actions; version 2 adds, as the
 SQLite store's does, the answers kept for the buttons under them (answers, answer_quotes,
-actions.answer) and the feedback on them. The shared library's
-articles, passages and pgvector vectors, and the change sequence replicas follow, come in a
-later migration, with the code that reads them: their shape (vector dimension per model,
-what a change records) is decided there, and a migration is one more entry below.
+actions.answer) and the feedback on them; version 3 turns (each chat's latest question, for
+follow-ups), as the SQLite store's schema 3. Version 4 holds the shared library
+(`shared_library.py` reads and writes it; PostgreSQL only): the pgvector extension,
+`library_articles`, `library_spaces` (one row per model, dimension and chunking: each space's
+passages and sentences, with their `vector(dim)` columns, are in tables of their own,
+created when a space is first used) and `library_changes`, the change sequence replicas
+follow. A migration is one more entry below.
+
+Version 5 adds `updates`: the Telegram updates replicas claimed and handled (webhook mode).
+Each store is a worker with a random id, and holds a session advisory lock on that id on a
+connection of its own for as long as it is open. A claim names its worker; another replica
+finding it tries that worker's lock: if it gets it, the worker's session is gone (the
+replica was killed, or lost its database), and the claim is taken over; if not, it is busy.
+So a replica killed mid-answer loses no update, without waiting for any timeout.
 
 A deleted row's text is gone for every query at once, but PostgreSQL, unlike the SQLite
 store, does not overwrite it on disk: it stays in dead tuples until VACUUM reuses the space,
@@ -28,26 +38,35 @@ and in the write-ahead log and any backup.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
 
+import psycopg
 from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from ..conversation import Turn
 from ..errors import SettingsError
 from ..settings import hide_passwords
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle
+from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
 from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 5
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
+UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
+CLAIM_WAIT_SECONDS = 5.0  # a claim waits no longer for a connection: Telegram retries the update anyway
 MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
+# Two-key advisory locks (their space is apart from the one-key MIGRATION_LOCK's):
+WORKER_LOCKS = 0x53414E57  # "SANW", worker id: held by each open store's worker session
+LEAD_LOCKS = 0x53414E4C  # "SANL", crc32 of a role: held by the store that leads it
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -137,7 +156,70 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX feedback_by_time ON feedback (at)",
         "CREATE INDEX feedback_by_article ON feedback (chat_id, article_id)",
     ),
+    # 3: each chat's latest question, for follow-ups (conversation.py), as in the SQLite store
+    (
+        """
+        CREATE TABLE turns (
+            chat_id        bigint PRIMARY KEY REFERENCES chats (chat_id) ON DELETE CASCADE,
+            question       text NOT NULL,
+            topic          text NOT NULL,
+            asked          double precision NOT NULL,
+            focus          text NOT NULL,
+            article_id     text NOT NULL,
+            passage_start  integer NOT NULL,
+            passage_end    integer NOT NULL,
+            sentence_start integer NOT NULL,
+            sentence_end   integer NOT NULL
+        )""",
+    ),
+    # 4: the shared library, its vectors and the change sequence replicas follow (shared_library.py)
+    (
+        # Needs the pgvector package on the server; creating it needs a superuser (or the
+        # database's owner once an administrator made it trusted), unless it exists already.
+        "CREATE EXTENSION IF NOT EXISTS vector",
+        """
+        CREATE TABLE library_articles (
+            id          text PRIMARY KEY,
+            title       text NOT NULL,
+            source      text NOT NULL,
+            text        text NOT NULL,
+            added       text NOT NULL,
+            checksum    text NOT NULL,
+            content_key text NOT NULL,
+            url_key     text
+        )""",
+        "CREATE INDEX library_articles_by_content ON library_articles (content_key)",
+        "CREATE INDEX library_articles_by_url ON library_articles (url_key)",
+        """
+        CREATE TABLE library_spaces (
+            space    serial PRIMARY KEY,
+            model    text NOT NULL,
+            dim      integer NOT NULL CHECK (dim BETWEEN 1 AND 16000),
+            chunking text NOT NULL,
+            UNIQUE (model, dim, chunking)
+        )""",
+        """
+        CREATE TABLE library_changes (
+            seq        bigserial PRIMARY KEY,
+            kind       text NOT NULL CHECK (kind IN ('add', 'remove')),
+            article_id text NOT NULL,
+            at         timestamptz NOT NULL DEFAULT now()
+        )""",
+    ),
+    # 5: Telegram updates (webhook mode): new, claimed (by `worker`), failed or done
+    (
+        """
+        CREATE TABLE updates (
+            update_id bigint PRIMARY KEY,
+            state     text NOT NULL,
+            worker    integer,
+            attempts  integer NOT NULL,
+            changed   double precision NOT NULL
+        )""",
+        "CREATE INDEX updates_by_changed ON updates (changed)",
+    ),
 )
+_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
 _ENSURE_CHAT = "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) DO NOTHING"
 
@@ -150,6 +232,10 @@ class PostgresChatStore:
 
     def __init__(self, url: str, *, max_connections: int = 4, connect_timeout: float = 10.0) -> None:
         self.shown_url = hide_passwords(url)  # the URL as messages may show it
+        self._url, self._connect_timeout = url, connect_timeout
+        self._workers: list[int] = [secrets.randbits(31)]  # this store's worker ids, the current one last
+        self._session: Conn | None = None  # holds the worker lock (and any lead), opened on first need
+        self._session_lock = threading.Lock()
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,
             min_size=1,
@@ -162,10 +248,7 @@ class PostgresChatStore:
             self._pool.open(wait=True, timeout=connect_timeout)
         except PoolTimeout as exc:
             self._pool.close()
-            raise SettingsError(
-                f"cannot connect to PostgreSQL at {self.shown_url} within {connect_timeout:g} s; "
-                "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
-            ) from exc
+            raise unreachable(self.shown_url, connect_timeout) from exc
         try:
             self.migrated_from = self._migrate()  # the schema version found on open
         except BaseException:
@@ -173,31 +256,17 @@ class PostgresChatStore:
             raise
 
     @contextmanager
-    def transaction(self) -> Iterator[Conn]:
+    def transaction(self, wait: float | None = None) -> Iterator[Conn]:
         """A connection of the pool inside one transaction: committed when the block ends,
-        rolled back when it raises."""
-        with self._pool.connection() as conn, conn.transaction():
+        rolled back when it raises. `wait`: seconds to wait for a connection (PoolTimeout
+        after), else the pool's 30."""
+        with self._pool.connection(timeout=wait) as conn, conn.transaction():
             yield conn
 
     def _migrate(self) -> int:
         """Apply the missing migrations under the advisory lock; returns the version found."""
         with self.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())"
-            )
-            found = int(_one(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
-            if found > SCHEMA_VERSION:
-                raise SettingsError(
-                    f"the database {self.shown_url} has schema version {found}, newer than this Sanad's "
-                    f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE_URL at another database"
-                )
-            for number in range(found, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number]:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number + 1,))
-            return found
+            return migrate(conn, self.shown_url)
 
     def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with self.transaction() as conn:
@@ -258,8 +327,8 @@ class PostgresChatStore:
         return int(self._rows("SELECT count(*) FROM articles WHERE owner = %s", owner)[0][0])
 
     def delete_article(self, owner: int, number: int) -> StoredArticle | None:
-        """Delete one of the owner's articles, its buttons, the focus on it and the feedback on
-        it (the kept answers' quotes of it forget its checksum); returns it."""
+        """Delete one of the owner's articles, its buttons, the focus on it, the turn about it
+        and the feedback on it (the kept answers' quotes of it forget its checksum); returns it."""
         with self.transaction() as conn:
             rows = conn.execute(
                 f"DELETE FROM articles WHERE owner = %s AND number = %s RETURNING {_ARTICLE}", (owner, number)
@@ -278,13 +347,16 @@ class PostgresChatStore:
                 (target, owner),
             )
             conn.execute("DELETE FROM feedback WHERE chat_id = %s AND article_id = %s", (owner, target))
+            conn.execute(
+                "DELETE FROM turns WHERE chat_id = %s AND (article_id = %s OR focus = %s)", (owner, target, target)
+            )
         return found
 
     def delete_owner(self, owner: int) -> int:
         """Delete everything of the owner; returns the number of articles deleted."""
         with self.transaction() as conn:
             count = conn.execute("DELETE FROM articles WHERE owner = %s", (owner,)).rowcount
-            conn.execute("DELETE FROM chats WHERE chat_id = %s", (owner,))  # cascades to its buttons
+            conn.execute("DELETE FROM chats WHERE chat_id = %s", (owner,))  # cascades to its buttons and turn
         return max(count, 0)
 
     # --- focus, activity, counters ----------------------------------------------------------
@@ -419,9 +491,155 @@ class PostgresChatStore:
         rows = self._rows(f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE at >= %s ORDER BY at, id", since)
         return [feedback_from_row(row) for row in rows]
 
+    # --- turns ------------------------------------------------------------------------------
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        values = (
+            turn.chat_id,
+            turn.question,
+            turn.topic,
+            turn.asked,
+            turn.focus,
+            turn.article_id,
+            turn.start,
+            turn.end,
+            turn.sentence_start,
+            turn.sentence_end,
+        )
+        replaced = ", ".join(f"{c} = excluded.{c}" for c in _TURN.split(", ")[1:])
+        with self.transaction() as conn:
+            conn.execute(_ENSURE_CHAT, (turn.chat_id, turn.asked))
+            conn.execute(
+                f"INSERT INTO turns ({_TURN}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT (chat_id) DO UPDATE SET {replaced}",
+                values,
+            )
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one."""
+        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = %s", chat_id)
+        return _turn(rows[0]) if rows else None
+
+    # --- Telegram updates ----------------------------------------------------------------------
+
+    def claim_update(self, update_id: int) -> UpdateClaim:
+        """Claim an update: new, failed, this store's, or of a worker whose session is gone."""
+        worker, now = self._worker(), time.time()
+        with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
+            conn.execute("DELETE FROM updates WHERE changed < %s", (now - UPDATE_DAYS * 86_400,))
+            conn.execute(
+                "INSERT INTO updates (update_id, state, attempts, changed) VALUES (%s, 'new', 0, %s) "
+                "ON CONFLICT (update_id) DO NOTHING",
+                (update_id, now),
+            )
+            row = conn.execute(
+                "SELECT state, worker, attempts FROM updates WHERE update_id = %s FOR UPDATE", (update_id,)
+            ).fetchone()
+            if row is None:  # pruned meanwhile by a claim that saw it as two days old: cannot happen
+                raise RuntimeError(f"update {update_id} vanished while claimed")
+            state, holder, attempts = row
+            if state == "done":
+                return UpdateClaim("done", 0)
+            if state == "claimed" and holder not in self._workers and not self._gone(conn, int(holder)):
+                return UpdateClaim("busy", 0)
+            conn.execute(
+                "UPDATE updates SET state = 'claimed', worker = %s, attempts = attempts + 1, changed = %s "
+                "WHERE update_id = %s",
+                (worker, now, update_id),
+            )
+        return UpdateClaim("claimed", int(attempts) + 1)
+
+    def finish_update(self, update_id: int, *, done: bool) -> None:
+        """End this store's claim: done (never handled again), or failed (the next claim takes it)."""
+        with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
+            conn.execute(
+                "UPDATE updates SET state = %s, worker = NULL, changed = %s "
+                "WHERE update_id = %s AND state = 'claimed' AND worker = ANY(%s)",
+                ("done" if done else "failed", time.time(), update_id, self._workers),
+            )
+
+    def try_lead(self, role: str) -> bool:
+        """True if this store now holds the role's lock (until closed, or its session breaks)."""
+        self._worker()
+        with self._session_lock:
+            assert self._session is not None  # opened by _worker()
+            row = self._session.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", (LEAD_LOCKS, zlib.crc32(role.encode()) & 0x7FFFFFFF)
+            ).fetchone()
+        return bool(row and row[0])
+
+    def check_reachable(self, timeout: float) -> str | None:
+        """None if a connection of the pool answers within `timeout` seconds, else why not."""
+        try:
+            with self._pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        except PoolTimeout:
+            return f"PostgreSQL at {self.shown_url} did not answer within {timeout:g} s"
+        except psycopg.Error as exc:
+            return f"PostgreSQL at {self.shown_url} failed: {hide_passwords(str(exc)).strip()}"
+        return None
+
+    def _worker(self) -> int:
+        """This store's worker id, its lock held by a live session (reopened when it broke)."""
+        with self._session_lock:
+            session = self._session
+            if session is not None and not session.closed:
+                try:
+                    session.execute("SELECT 1")  # a session that broke (server restart) shows it here
+                    return self._workers[-1]
+                except psycopg.Error:
+                    session.close()
+            session = psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._connect_timeout)))
+            row = session.execute("SELECT pg_try_advisory_lock(%s, %s)", (WORKER_LOCKS, self._workers[-1])).fetchone()
+            if not (row and row[0]):  # the broken session still holds it on the server: a new id
+                self._workers.append(secrets.randbits(31))
+                session.execute("SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCKS, self._workers[-1]))
+            self._session = session
+            return self._workers[-1]
+
+    @staticmethod
+    def _gone(conn: Conn, worker: int) -> bool:
+        """True if no session holds the worker's lock (taken and released with the transaction)."""
+        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (WORKER_LOCKS, worker)).fetchone()
+        return bool(row and row[0])
+
     def close(self) -> None:
-        """Close the pool and its connections."""
+        """Close the pool, its connections and the worker's session (its claims become takeable)."""
+        with self._session_lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
         self._pool.close()
+
+
+def migrate(conn: Conn, shown_url: str) -> int:
+    """Apply the missing migrations in the caller's transaction, under the advisory lock
+    (held until it ends); returns the version found. A newer database is refused."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())"
+    )
+    found = int(_one(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
+    if found > SCHEMA_VERSION:
+        raise SettingsError(
+            f"the database {shown_url} has schema version {found}, newer than this Sanad's "
+            f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE_URL at another database"
+        )
+    for number in range(found, SCHEMA_VERSION):
+        for statement in MIGRATIONS[number]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number + 1,))
+    return found
+
+
+def unreachable(shown_url: str, timeout: float) -> SettingsError:
+    """The error of a database that cannot be reached: it names the setting, never the password."""
+    return SettingsError(
+        f"cannot connect to PostgreSQL at {shown_url} within {timeout:g} s; "
+        "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
+    )
 
 
 def _one(conn: Conn, sql: str, *params: Any) -> Any:
@@ -453,6 +671,22 @@ def _kept(conn: Conn, chat_id: int, answer_id: int, *, lock: bool = False) -> Ke
         int(shown),
         answer_id,
         float(created),
+    )
+
+
+def _turn(row: tuple[Any, ...]) -> Turn:
+    chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = row
+    return Turn(
+        int(chat),
+        str(question),
+        str(topic),
+        float(asked),
+        str(focus),
+        str(article_id),
+        int(start),
+        int(end),
+        int(sentence_start),
+        int(sentence_end),
     )
 
 

@@ -6,6 +6,9 @@ takes a database from version n to n + 1, so an older file is brought up to date
 
 `secure_delete` overwrites deleted rows with zeros, and each deletion ends with a WAL
 checkpoint that truncates the log, so a forgotten article's text is not left in the file.
+
+The file serves one process (the bot, or the CLI beside it): a claim on a Telegram update
+that another store left `claimed` is a leftover of a process that stopped, and is taken over.
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from ..conversation import Turn
 from ..errors import SettingsError
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle
+from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
 from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS, feedback_from_row, feedback_row, quote_ref_from_row, quote_row
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters
+UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -109,7 +114,35 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX feedback_by_time ON feedback(at);
     CREATE INDEX feedback_by_article ON feedback(chat_id, article_id);
     """,
+    # 2 -> 3: each chat's latest question, for follow-ups (conversation.py)
+    """
+    CREATE TABLE turns (
+        chat_id        INTEGER PRIMARY KEY REFERENCES chats(chat_id) ON DELETE CASCADE,
+        question       TEXT NOT NULL,
+        topic          TEXT NOT NULL,
+        asked          REAL NOT NULL,
+        focus          TEXT NOT NULL,
+        article_id     TEXT NOT NULL,
+        passage_start  INTEGER NOT NULL,
+        passage_end    INTEGER NOT NULL,
+        sentence_start INTEGER NOT NULL,
+        sentence_end   INTEGER NOT NULL
+    );
+    """,
+    # 3 -> 4: Telegram updates claimed and handled (webhook mode); `worker` is the claiming
+    # store's random id while `state` is 'claimed', NULL once 'failed' or 'done'.
+    """
+    CREATE TABLE updates (
+        update_id INTEGER PRIMARY KEY,
+        state     TEXT NOT NULL,
+        worker    INTEGER,
+        attempts  INTEGER NOT NULL,
+        changed   REAL NOT NULL
+    );
+    CREATE INDEX updates_by_changed ON updates(changed);
+    """,
 )
+_TURN = "chat_id, question, topic, asked, focus, article_id, passage_start, passage_end, sentence_start, sentence_end"
 _ARTICLE = "owner, number, title, source, text, added, checksum"
 
 
@@ -125,6 +158,7 @@ class SQLiteChatStore:
         except sqlite3.Error as exc:
             raise SettingsError(f"cannot open the database {path} ({exc}); check SANAD_DATABASE in .env") from exc
         self._lock = threading.Lock()
+        self.worker = secrets.randbits(31)  # who holds this store's claims on updates
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA secure_delete = ON")
@@ -231,6 +265,7 @@ class SQLiteChatStore:
             ),
             ("DELETE FROM feedback WHERE chat_id = ? AND article_id = ?", (owner, target)),
             ("UPDATE chats SET focus = NULL WHERE chat_id = ? AND focus = ?", (owner, target)),
+            ("DELETE FROM turns WHERE chat_id = ? AND (article_id = ? OR focus = ?)", (owner, target, target)),
             checkpoint=True,
         )
         return found
@@ -396,6 +431,96 @@ class SQLiteChatStore:
         """Every press at or after `since`, oldest first, all chats."""
         rows = self._rows(f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE at >= ? ORDER BY at, id", since)
         return [feedback_from_row(row) for row in rows]
+
+    # --- turns ------------------------------------------------------------------------------
+
+    def put_turn(self, turn: Turn) -> None:
+        """Keep the chat's latest question (its turn replaces the one before)."""
+        values = (
+            turn.chat_id,
+            turn.question,
+            turn.topic,
+            turn.asked,
+            turn.focus,
+            turn.article_id,
+            turn.start,
+            turn.end,
+            turn.sentence_start,
+            turn.sentence_end,
+        )
+        self._write(
+            (_ENSURE_CHAT, (turn.chat_id, turn.asked)),
+            (f"INSERT OR REPLACE INTO turns ({_TURN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
+        )
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's latest question, if it has one."""
+        rows = self._rows(f"SELECT {_TURN} FROM turns WHERE chat_id = ?", chat_id)
+        if not rows:
+            return None
+        chat, question, topic, asked, focus, article_id, start, end, sentence_start, sentence_end = rows[0]
+        return Turn(
+            int(chat),
+            str(question),
+            str(topic),
+            float(asked),
+            str(focus),
+            str(article_id),
+            int(start),
+            int(end),
+            int(sentence_start),
+            int(sentence_end),
+        )
+
+    # --- Telegram updates ----------------------------------------------------------------------
+
+    def claim_update(self, update_id: int) -> UpdateClaim:
+        """Claim an update unless it was handled (one process: any other claim is a leftover)."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM updates WHERE changed < ?", (now - UPDATE_DAYS * 86_400,))
+                row = self._db.execute(
+                    "SELECT state, attempts FROM updates WHERE update_id = ?", (update_id,)
+                ).fetchone()
+                if row is not None and row[0] == "done":
+                    self._db.execute("COMMIT")
+                    return UpdateClaim("done", 0)
+                attempt = (int(row[1]) if row is not None else 0) + 1
+                self._db.execute(
+                    "INSERT INTO updates (update_id, state, worker, attempts, changed) VALUES (?, 'claimed', ?, ?, ?) "
+                    "ON CONFLICT (update_id) DO UPDATE SET state = 'claimed', worker = excluded.worker, "
+                    "attempts = excluded.attempts, changed = excluded.changed",
+                    (update_id, self.worker, attempt, now),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return UpdateClaim("claimed", attempt)
+
+    def finish_update(self, update_id: int, *, done: bool) -> None:
+        """End this store's claim: done (never handled again), or failed (the next claim takes it)."""
+        self._write(
+            (
+                "UPDATE updates SET state = ?, worker = NULL, changed = ? "
+                "WHERE update_id = ? AND state = 'claimed' AND worker = ?",
+                ("done" if done else "failed", time.time(), update_id, self.worker),
+            )
+        )
+
+    def try_lead(self, role: str) -> bool:
+        """Always True: an SQLite file serves one process."""
+        return True
+
+    def check_reachable(self, timeout: float) -> str | None:
+        """None if the file answers a query (it is local: `timeout` does not matter)."""
+        try:
+            self._rows("SELECT 1")
+        except sqlite3.Error as exc:
+            return f"the database {self.path} cannot be read: {exc}"
+        return None
 
     def close(self) -> None:
         """Close the connection."""

@@ -1,27 +1,32 @@
-"""Helpers of the bot tests: paths, dev questions, the RTL check, and a bot run in a thread."""
+"""Helpers of the bot tests: paths, dev questions, the RTL check, the replies' text, and a bot run in a thread."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from shared_data import read_jsonl
 from telegram.ext import Application
 
-from bot.app import build_application, run_polling
+from bot.app import build_application, run, run_polling
 from bot.redact import quiet_http_libraries
-from bot.settings import BotSettings
+from bot.settings import BotSettings, Listen, Webhook
 from embeddings import ChatCollections, ChatLimits, ChatStore, IndexedLibrary, PostgresChatStore, SQLiteChatStore
 from embeddings.fetch import FetchPolicy
-from testkit.fake_telegram import FakeTelegram
+from testkit.fake_telegram import FakeTelegram, Sent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTICLES_DIR = PROJECT_ROOT / "data" / "articles"
 TOKEN = "123456789:TEST-token_for_the_fake_server_0123456"
+WEBHOOK_SECRET = "test-webhook-secret_0123456789abcdef"
+WEBHOOK_PATH = "/telegram/hook"
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,19 @@ def is_rtl(text: str) -> bool:
     return first_strong_direction(text) in ("R", "AL")
 
 
-class BotThread:
-    """A real Application long-polling a fake server from its own thread and event loop."""
+def plain(replies: list[Sent]) -> str:
+    """The visible text of the bot's replies, one after another."""
+    return "\n".join(sent.plain for sent in replies)
 
-    def __init__(self, application: Application, fake: FakeTelegram) -> None:
+
+class BotThread:
+    """A real Application long-polling a fake server (or, given `settings` with a webhook,
+    serving it) from its own thread and event loop."""
+
+    def __init__(self, application: Application, fake: FakeTelegram, settings: BotSettings | None = None) -> None:
         self.application = application
         self.fake = fake
+        self.settings = settings
         self.error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="bot", daemon=True)
@@ -66,14 +78,21 @@ class BotThread:
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
         try:
-            run_polling(self.application, stop_signals=None)
+            if self.settings is not None:
+                run(self.application, self.settings, stop_signals=None)
+            else:
+                run_polling(self.application, stop_signals=None)
         except Exception as exc:  # noqa: BLE001 - handed to the test thread by start() / stop()
             self.error = exc
 
     def start(self, timeout: float = 120.0) -> BotThread:
-        """Start, and return once the bot polls for updates (post_init has run)."""
+        """Start, and return once the bot polls for updates, or its /healthz says 200 (post_init has run)."""
         self._thread.start()
-        self.fake.wait_until(lambda: self.fake.calls("getUpdates") or self.error, timeout, "the bot to start polling")
+        listen = self.settings.listen if self.settings is not None else None
+        if self.settings is None or self.settings.webhook is None:
+            self.fake.wait_until(lambda: self.fake.calls("getUpdates") or self.error, timeout, "the bot to poll")
+        if listen is not None:
+            wait_healthy(f"http://{listen}", timeout, lambda: self.error is not None)
         if self.error is not None:
             raise self.error
         return self
@@ -86,6 +105,37 @@ class BotThread:
         assert not self._thread.is_alive(), "the bot did not stop within 30 s"
         if self.error is not None:
             raise self.error
+
+
+def wait_healthy(base_url: str, timeout: float, given_up: Callable[[], bool] = lambda: False) -> None:
+    """Return once GET {base_url}/healthz answers 200 (or `given_up()`); else fail saying what it said."""
+    deadline, said = time.monotonic() + timeout, "nothing"
+    while time.monotonic() < deadline and not given_up():
+        try:
+            response = httpx.get(f"{base_url}/healthz", timeout=5)
+        except httpx.TransportError as exc:
+            said = repr(exc)
+        else:
+            if response.status_code == 200:
+                return
+            said = f"{response.status_code} {response.text}"
+        time.sleep(0.1)
+    if not given_up():
+        raise AssertionError(f"{base_url}/healthz did not say 200 within {timeout} s; last: {said}")
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free right now (the bot binds it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_settings(fake: FakeTelegram) -> BotSettings:
+    """Settings of a bot in webhook mode against `fake`, on a free port of 127.0.0.1."""
+    port = free_port()
+    webhook = Webhook(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", WEBHOOK_SECRET)
+    return BotSettings(fake.token, fake.url, webhook=webhook, listen=Listen("127.0.0.1", port))
 
 
 def open_chats(
@@ -113,7 +163,21 @@ def start_bot(
 ) -> BotThread:
     """Run the bot against `fake`, answering from `library` and the chats' store in `folder`
     (or in PostgreSQL at `database_url`)."""
-    quiet_http_libraries()
     settings = BotSettings(token=fake.token, api_base_url=fake.url, admin_user_ids=admins)
+    return start_bot_with(settings, fake, library, folder, policy=policy, limits=limits, database_url=database_url)
+
+
+def start_bot_with(
+    settings: BotSettings,
+    fake: FakeTelegram,
+    library: IndexedLibrary,
+    folder: Path,
+    *,
+    policy: FetchPolicy | None = None,
+    limits: ChatLimits | None = None,
+    database_url: str | None = None,
+) -> BotThread:
+    """Run the bot with these settings (polling, or webhook mode when they give a webhook)."""
+    quiet_http_libraries()
     application = build_application(settings, lambda: library, open_chats(folder, limits, database_url), policy)
-    return BotThread(application, fake).start()
+    return BotThread(application, fake, settings).start()

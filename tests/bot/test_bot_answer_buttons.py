@@ -22,7 +22,7 @@ from bot.render import to_plain
 from embeddings import Article, IndexedLibrary
 from embeddings.cli import main
 from testkit.fake_telegram import Sent
-from tests.fetch_server import FetchTestServer, serve
+from tests.fetch_server import FetchTestServer
 
 ANSWERED = "ما الخطر الذي قال بوتين إنه لا يزال موجودا؟"  # kind `answer` (README)
 OFF_TOPIC = "ما عاصمة فرنسا؟"  # kind `not_found`
@@ -30,12 +30,6 @@ COST_QUESTION = "كم بلغت تكلفة المحطة؟"  # of the local page: 
 LABELS = ("المزيد", "السياق", "👍", "👎")
 
 _chats = iter(range(700_000, 800_000))
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[FetchTestServer]:
-    with serve() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

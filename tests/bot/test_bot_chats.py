@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_harness import PROJECT_ROOT, BotThread, is_rtl, read_dev_questions, start_bot
+from bot_harness import PROJECT_ROOT, BotThread, is_rtl, plain, read_dev_questions, start_bot
 
 from bot import messages
 from bot.render import to_plain
@@ -22,7 +22,7 @@ from bot.views import render_limit
 from embeddings import ChatLimits, IndexedLibrary, LimitError, PostgresChatStore
 from embeddings.fetch import FetchPolicy
 from testkit.fake_telegram import BOT_USERNAME, FakeTelegram, Sent
-from tests.fetch_server import TITLE, FetchTestServer, serve
+from tests.fetch_server import TITLE, FetchTestServer
 
 SATELLITE = (PROJECT_ROOT / "tests" / "data" / "weather-satellite.ar.txt").read_text(encoding="utf-8")
 WATER_QUESTION = "ما الطاقة الإنتاجية لمحطة تحلية مياه البحر الجديدة؟"
@@ -34,12 +34,6 @@ ADDED = "جاهز: أضفت المقال إلى مقالاتك: "
 CHANNEL_POST = {"type": "channel", "chat": {"id": -1009, "type": "channel", "title": "قناة", "username": "news_ar"}}
 
 _tokens = iter(range(100, 1000))
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[FetchTestServer]:
-    with serve() as server:
-        yield server
 
 
 @pytest.fixture
@@ -110,10 +104,6 @@ def bot(library: IndexedLibrary, tmp_path_factory: pytest.TempPathFactory) -> It
     running.stop()
 
 
-def plain(replies: list[Sent]) -> str:
-    return "\n".join(sent.plain for sent in replies)
-
-
 def button(replies: list[Sent], text: str) -> tuple[Sent, str]:
     """The message carrying the button whose text starts with `text`, and its data."""
     for sent in replies:
@@ -141,7 +131,8 @@ def test_a_link_is_added_and_a_question_about_it_is_answered_quoting_it(
     assert any(c.params["chat_id"] == chat and c.params["action"] == "typing" for c in bot.fake.calls("sendChatAction"))
     answer = bot.say(chat, WATER_QUESTION)
     assert answer[0].plain.startswith(f"من المقال: {TITLE}") and WATER_ANSWER in plain(answer)
-    assert any(WATER_ANSWER in quote for quote in answer[0].quotes)
+    # quoted: in the bold lead (one sentence or two) or in a passage's block quote
+    assert any(WATER_ANSWER in text for text in [*answer[0].quotes, *answer[0].entity_texts("bold")])
 
 
 def test_another_chat_is_never_answered_from_it(bot: Bot, pages: FetchTestServer, chat_ids: Iterator[int]) -> None:

@@ -16,6 +16,7 @@ from bot_harness import (
     BotThread,
     DevQuestion,
     is_rtl,
+    plain,
     read_dev_questions,
     start_bot,
 )
@@ -35,10 +36,6 @@ VOICE = {"voice": {"file_id": "v1", "file_unique_id": "vu1", "duration": 2}}
 
 Ask = Callable[..., list[Sent]]
 NewChat = Callable[..., int]
-
-
-def plain(replies: list[Sent]) -> str:
-    return "\n".join(sent.plain for sent in replies)
 
 
 def assert_well_formed(replies: list[Sent]) -> None:
@@ -360,7 +357,11 @@ def long_article_bot(library: IndexedLibrary, tmp_path: Path) -> Iterator[tuple[
     """A second bot whose library holds one article that is a single 6,000-character sentence."""
     text = re.sub(r"[.!؟?]+", "،", library.articles[0].text).replace("\n", " ")
     article, _ = Library(tmp_path / "articles").add(f"{text} {text}", "مقال من جملة واحدة طويلة", "synthetic")
-    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index", top_k=3)
+    # Every question gets kind `answer` (threshold 0): this is about splitting a long reply, and
+    # the decision rightly doubts a 6,000-character "sentence".
+    settings = Settings(
+        articles_dir=tmp_path / "articles", index_dir=tmp_path / "index", top_k=3, abstain_threshold=0.0
+    )
     long_library = IndexedLibrary.open(settings, encoder=library.engine.encoder)
     with FakeTelegram("987654321:another-token_for_the_long_reply_bot") as server:
         bot_thread = start_bot(server, long_library, tmp_path)

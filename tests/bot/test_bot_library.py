@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
-from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, read_dev_questions, start_bot
+from bot_harness import ARTICLES_DIR, PROJECT_ROOT, BotThread, is_rtl, plain, read_dev_questions, start_bot
 from fake_encoder import RecordingEncoder
 
 from bot import messages
@@ -21,7 +21,7 @@ from embeddings import Article, IndexedLibrary, Settings
 from embeddings.errors import ExtractReason, FetchReason
 from embeddings.fetch import FetchPolicy
 from testkit.fake_telegram import BOT_USERNAME, FakeTelegram, Sent, parse_html
-from tests.fetch_server import TITLE, FetchTestServer, serve
+from tests.fetch_server import TITLE, FetchTestServer
 
 ADMIN, USER = 4242, 777
 SEED_ID = "putin-cis-critical-infrastructure.ar"
@@ -43,12 +43,6 @@ SHORT_ARTICLE = (
     "افتتح محافظ المدينة مساء السبت الدورة العاشرة من مهرجان الكتاب في ساحة المدينة القديمة.\n\n"
     "ويشارك في المهرجان مئتا دار نشر من اثنتي عشرة دولة، ويستمر عشرة أيام.\n"
 ).encode()
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[FetchTestServer]:
-    with serve() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +101,6 @@ def exchange(fake: FakeTelegram, chat: int, send: Callable[[], object], count: i
 
 def say(fake: FakeTelegram, chat: int, text: str, user_id: int | None = None) -> list[Sent]:
     return exchange(fake, chat, lambda: fake.send_text(chat, text, user_id=user_id))
-
-
-def plain(replies: list[Sent]) -> str:
-    return "\n".join(sent.plain for sent in replies)
 
 
 def article_from(library: IndexedLibrary, source: str) -> Article:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import DEFAULT_API_BASE_URL, BotSettings, BotSettingsError
+from bot.settings import DEFAULT_API_BASE_URL, BotSettings, BotSettingsError, Listen
 
 TOKEN = "123456:ABCdef_ghi-JKLmnopqrstuvwxyz0123456"
 
@@ -68,3 +68,72 @@ def test_malformed_token_is_not_echoed() -> None:
     with pytest.raises(BotSettingsError) as caught:
         BotSettings.from_env({"TELEGRAM_BOT_TOKEN": secret})
     assert secret not in str(caught.value) and "short" not in str(caught.value)
+
+
+# --- webhook mode and SANAD_LISTEN ------------------------------------------------------------
+
+SECRET = "s3cret-of-the_webhook-0123456789"
+WEBHOOK = {"TELEGRAM_WEBHOOK_URL": "https://bot.example.com/telegram", "TELEGRAM_WEBHOOK_SECRET": SECRET}
+
+
+def test_without_a_webhook_url_the_bot_polls_and_listens_only_when_told() -> None:
+    polling = BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert polling.webhook is None and polling.listen is None and polling.secrets() == (TOKEN,)
+    ops = BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "SANAD_LISTEN": "127.0.0.1:9100"})
+    assert ops.webhook is None and ops.listen == Listen("127.0.0.1", 9100)
+
+
+@pytest.mark.parametrize(
+    ("listen", "expected"),
+    [("0.0.0.0:8443", Listen("0.0.0.0", 8443)), ("[::]:8080", Listen("::", 8080)), ("bot:80", Listen("bot", 80))],
+)
+def test_webhook_mode_takes_the_url_its_path_the_secret_and_the_address(listen: str, expected: Listen) -> None:
+    settings = BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, **WEBHOOK, "SANAD_LISTEN": f" {listen} "})
+    assert settings.webhook is not None and settings.webhook.path == "/telegram" and settings.listen == expected
+    assert settings.secrets() == (TOKEN, SECRET) and SECRET not in repr(settings)
+    assert str(expected).endswith(listen.rsplit(":", 1)[1])
+
+
+def test_a_local_bot_api_server_may_deliver_over_http_to_any_port() -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081",
+        "TELEGRAM_WEBHOOK_URL": "http://bot:9000/hook",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "SANAD_LISTEN": "0.0.0.0:9000",
+    }
+    settings = BotSettings.from_env(env)
+    assert settings.webhook is not None and settings.webhook.url == "http://bot:9000/hook"
+
+
+@pytest.mark.parametrize(
+    ("env", "fragments"),
+    [
+        ({**WEBHOOK}, ["SANAD_LISTEN is not set", "TELEGRAM_WEBHOOK_URL is set", "127.0.0.1:8080"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_SECRET": ""}, ["TELEGRAM_WEBHOOK_SECRET is not set", "secrets.token_urlsafe"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_SECRET": "short"}, ["TELEGRAM_WEBHOOK_SECRET must be 16-256 characters"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_SECRET": "has spaces in it, 1234567"}, ["TELEGRAM_WEBHOOK_SECRET must be"]),
+        ({"TELEGRAM_WEBHOOK_SECRET": SECRET}, ["TELEGRAM_WEBHOOK_SECRET is set but TELEGRAM_WEBHOOK_URL is not"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_URL": "http://bot.example.com/t"}, ["is not https://", "nginx"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_URL": "https://bot.example.com:8080/t"}, ["port 8080", "443, 80, 88, 8443"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_URL": "https://bot.example.com"}, ["needs a path of its own"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/healthz"}, ["needs a path of its own"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_URL": "bot.example.com/t"}, ["is not a URL Telegram can deliver"]),
+        ({**WEBHOOK, "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/t?x=1"}, ["is not a URL Telegram"]),
+        ({"SANAD_LISTEN": "8080"}, ["SANAD_LISTEN='8080' is not host:port"]),
+        ({"SANAD_LISTEN": "0.0.0.0:70000"}, ["SANAD_LISTEN='0.0.0.0:70000' is not host:port"]),
+        ({"SANAD_LISTEN": ":::80"}, ["is not host:port", "IPv6 host in brackets"]),
+    ],
+)
+def test_webhook_and_listen_problems_name_the_setting_and_the_fix(env: dict[str, str], fragments: list[str]) -> None:
+    with pytest.raises(BotSettingsError) as caught:
+        BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, **env})
+    message = str(caught.value)
+    assert all(fragment in message for fragment in fragments), message
+
+
+def test_a_malformed_webhook_secret_is_not_echoed() -> None:
+    secret = "bad secret with spaces 0123456789"
+    with pytest.raises(BotSettingsError) as caught:
+        BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, **WEBHOOK, "TELEGRAM_WEBHOOK_SECRET": secret})
+    assert "spaces" not in str(caught.value)
