@@ -4,6 +4,8 @@ A shared, busy machine makes absolute timings meaningless, so every figure is a 
 floor measured in the same run, the two interleaved so that both see the same load:
 
     answer overhead  median Engine.ask / median bare SentenceTransformer.encode of the query
+    cold ask         seconds of `python -m embeddings ask` in a fresh process (the one absolute
+                     figure: what a user waits), with its CPU seconds and import breakdown
     build            building the XQuAD-ar index / bare encode of the same passages in batches
     growth           median ask with N passages (1,000,000) / median ask with the shipped article
     memory           peak RSS of `python -m bot` idle; peak RSS of a process serving N passages
@@ -23,6 +25,7 @@ answers. The output says so.
     run.py       the steps in order
     measure.py   interleaved timing, the bare-encode floor, RSS from /proc
     core.py      answer overhead and build ratio (the engine against its model)
+    cold.py      the cold `ask`: fresh processes, wall and CPU seconds, imports
     corpus.py    the synthetic growth corpus: passages, BM25 index, vectors
     growth.py    latency and memory with the growth corpus, per dense index kind
     bot_load.py  `python -m bot` against the fake Bot API: idle RSS, 30-chat throughput

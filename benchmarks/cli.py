@@ -73,6 +73,7 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
             build_paragraphs=args.build_paragraphs or (12 if quick else None),
             xquad=Path(args.xquad),
             waves=1 if quick else 2,
+            cold_runs=1 if quick else 5,
         )
     except ValueError as exc:
         raise BenchmarkError(f"benchmarks: {exc}") from exc

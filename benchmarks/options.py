@@ -36,6 +36,7 @@ class BenchOptions:
     build_paragraphs: int | None = None  # None: every XQuAD-ar paragraph
     xquad: Path = DEFAULT_XQUAD
     waves: int = 2
+    cold_runs: int = 5  # fresh `ask` processes timed (after one untimed)
     seed: int = 20250917
 
     def __post_init__(self) -> None:
@@ -45,5 +46,5 @@ class BenchOptions:
                 f"dense index kinds {unknown} are not among {DENSE_KINDS} "
                 "(index.py's own index, IVF above 50,000 passages, is always measured)"
             )
-        if min(self.growth_passages, self.repeats, self.build_repeats, self.waves) < 1:
-            raise ValueError("growth passages, repeats, build repeats and waves must be at least 1")
+        if min(self.growth_passages, self.repeats, self.build_repeats, self.waves, self.cold_runs) < 1:
+            raise ValueError("growth passages, repeats, build repeats, waves and cold runs must be at least 1")

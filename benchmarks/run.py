@@ -13,6 +13,7 @@ from embeddings.model import load_encoder
 
 from .bot_load import measure_bot
 from .chat_add import measure_chat_memory
+from .cold import measure_cold_ask
 from .core import QUESTIONS, measure_answer_overhead, measure_build, xquad_articles
 from .growth import measure_growth
 from .options import BenchOptions
@@ -39,6 +40,8 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         progress("1/5 answer overhead…")
         overhead = measure_answer_overhead(small, questions, options.repeats)
         figures = [overhead]
+        progress(f"cold ask: {options.cold_runs} fresh `python -m embeddings ask` processes…")
+        figures.append(measure_cold_ask(settings, options.cold_runs))
         progress("2/5 build…")
         xquad = xquad_articles(options.xquad, options.build_paragraphs)
         figures.append(measure_build(encoder, xquad, options.build_repeats))

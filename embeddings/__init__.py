@@ -1,61 +1,69 @@
 """Sanad core: articles → passages → index → retrieval → verbatim, cited answers.
 
 Never imports Telegram; the bot imports only the names below.
+
+The names below are imported on first use (`_lazy.py`): `import embeddings` alone loads
+nothing heavy, and `ask` never loads the fetcher, the extractor or PostgreSQL.
 """
 
-from .chats import ChatAnswer, ChatCollections, ChatLimits
-from .collection import Collection
-from .engine import Engine, RetrievalConfig
-from .errors import (
-    ArticleError,
-    ArticleNotFoundError,
-    EvalFileError,
-    ExtractError,
-    ExtractReason,
-    FetchError,
-    FetchFailedError,
-    FetchReason,
-    IndexCorruptError,
-    IndexMissingError,
-    IndexStaleError,
-    IndexStateError,
-    LimitError,
-    LimitKind,
-    ModelError,
-    QuestionError,
-    SanadError,
-    SettingsError,
-    URLRefusedError,
-)
-from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
-from .fetch import FetchPolicy, fetch_url_async, new_async_client
-from .indexed_library import IndexedLibrary
-from .kept_answer import Context, ContextParagraph, keep_answer, lead_context, quote_ref, quoted_text, requote
-from .library import Library
-from .model import Encoder
-from .pasted import looks_like_article
-from .process import prepare_process
-from .replica import SyncStatus
-from .settings import Settings, hide_passwords, read_environment
-from .store import (
-    Action,
-    ActionKind,
-    ChatStore,
-    ChatSummary,
-    Feedback,
-    KeptAnswer,
-    PostgresChatStore,
-    QuotedText,
-    QuoteRef,
-    SQLiteChatStore,
-    StoredArticle,
-    UpdateClaim,
-    Vote,
-    open_chat_store,
-)
-from .store.base import own_article_id, own_article_number
-from .text_fragment import find_fragment_matches, text_fragment_url
-from .types import ANSWER_KINDS, EXAMPLE_QUESTION, Answer, AnswerKind, Article, Passage, Quote, Scores, Span
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .chats import ChatAnswer, ChatCollections, ChatLimits
+    from .collection import Collection
+    from .engine import Engine, RetrievalConfig
+    from .errors import (
+        ArticleError,
+        ArticleNotFoundError,
+        EvalFileError,
+        ExtractError,
+        ExtractReason,
+        FetchError,
+        FetchFailedError,
+        FetchReason,
+        IndexCorruptError,
+        IndexMissingError,
+        IndexStaleError,
+        IndexStateError,
+        LimitError,
+        LimitKind,
+        ModelError,
+        QuestionError,
+        SanadError,
+        SettingsError,
+        URLRefusedError,
+    )
+    from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
+    from .fetch import FetchPolicy, fetch_url_async, new_async_client
+    from .indexed_library import IndexedLibrary
+    from .kept_answer import Context, ContextParagraph, keep_answer, lead_context, quote_ref, quoted_text, requote
+    from .library import Library
+    from .model import Encoder
+    from .pasted import looks_like_article
+    from .process import prepare_process
+    from .replica import SyncStatus
+    from .settings import Settings, hide_passwords, read_environment
+    from .store import (
+        Action,
+        ActionKind,
+        ChatStore,
+        ChatSummary,
+        Feedback,
+        KeptAnswer,
+        PostgresChatStore,
+        QuotedText,
+        QuoteRef,
+        SQLiteChatStore,
+        StoredArticle,
+        UpdateClaim,
+        Vote,
+        open_chat_store,
+    )
+    from .store.base import own_article_id, own_article_number
+    from .text_fragment import find_fragment_matches, text_fragment_url
+    from .types import ANSWER_KINDS, EXAMPLE_QUESTION, Answer, AnswerKind, Article, Passage, Quote, Scores, Span
 
 __all__ = [
     "ANSWER_KINDS",
@@ -134,3 +142,84 @@ __all__ = [
     "requote",
     "text_fragment_url",
 ]
+
+_EXPORTS = {
+    "ANSWER_KINDS": ".types",
+    "DOCUMENT_KINDS": ".extract",
+    "EXAMPLE_QUESTION": ".types",
+    "Action": ".store",
+    "ActionKind": ".store",
+    "Answer": ".types",
+    "AnswerKind": ".types",
+    "Article": ".types",
+    "ArticleError": ".errors",
+    "ArticleNotFoundError": ".errors",
+    "ChatAnswer": ".chats",
+    "ChatCollections": ".chats",
+    "ChatLimits": ".chats",
+    "ChatStore": ".store",
+    "ChatSummary": ".store",
+    "Collection": ".collection",
+    "Context": ".kept_answer",
+    "ContextParagraph": ".kept_answer",
+    "Encoder": ".model",
+    "Engine": ".engine",
+    "EvalFileError": ".errors",
+    "ExtractError": ".errors",
+    "ExtractReason": ".errors",
+    "ExtractedArticle": ".extract",
+    "Feedback": ".store",
+    "FetchError": ".errors",
+    "FetchFailedError": ".errors",
+    "FetchPolicy": ".fetch",
+    "FetchReason": ".errors",
+    "IndexCorruptError": ".errors",
+    "IndexMissingError": ".errors",
+    "IndexStaleError": ".errors",
+    "IndexStateError": ".errors",
+    "IndexedLibrary": ".indexed_library",
+    "KeptAnswer": ".store",
+    "Library": ".library",
+    "LimitError": ".errors",
+    "LimitKind": ".errors",
+    "ModelError": ".errors",
+    "Passage": ".types",
+    "PostgresChatStore": ".store",
+    "QuestionError": ".errors",
+    "Quote": ".types",
+    "QuoteRef": ".store",
+    "QuotedText": ".store",
+    "RetrievalConfig": ".engine",
+    "SQLiteChatStore": ".store",
+    "SanadError": ".errors",
+    "Scores": ".types",
+    "Settings": ".settings",
+    "SettingsError": ".errors",
+    "Span": ".types",
+    "StoredArticle": ".store",
+    "SyncStatus": ".replica",
+    "URLRefusedError": ".errors",
+    "UpdateClaim": ".store",
+    "Vote": ".store",
+    "decode_document": ".extract",
+    "extract_article": ".extract",
+    "fetch_url_async": ".fetch",
+    "find_fragment_matches": ".text_fragment",
+    "hide_passwords": ".settings",
+    "keep_answer": ".kept_answer",
+    "lead_context": ".kept_answer",
+    "looks_like_article": ".pasted",
+    "new_async_client": ".fetch",
+    "open_chat_store": ".store",
+    "own_article_id": ".store.base",
+    "own_article_number": ".store.base",
+    "prepare_process": ".process",
+    "quote_ref": ".kept_answer",
+    "quoted_text": ".kept_answer",
+    "read_environment": ".settings",
+    "requote": ".kept_answer",
+    "text_fragment_url": ".text_fragment",
+}
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -24,27 +24,27 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import calibrate, db_commands, evaluate_followups
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
-from .calibration import load_calibration
-from .chats import ChatCollections
-from .engine import Engine, RetrievalConfig, question_text
+from .engine import question_text
 from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError, SettingsError
-from .evaluate import RememberingEncoder, evaluate, library_split, read_squad
-from .extract import DOCUMENT_KINDS, ExtractedArticle, decode_document, extract_article
-from .feedback import write_feedback
-from .fetch import fetch_url
-from .index import build_index, save_index
 from .indexed_library import IndexedLibrary
-from .lexical import Analyzer
 from .library import Library
-from .model import load_encoder
+from .model import Encoder, load_encoder, load_question_encoder
 from .process import prepare_process
 from .settings import Settings, parse_positive_int, read_environment
-from .store import ChatStore, StoredArticle, open_chat_store
-from .store.shared_library import PostgresLibraryStore
 from .types import Answer, Article, Quote
+
+if TYPE_CHECKING:
+    from .chats import ChatCollections
+    from .extract import ExtractedArticle
+    from .store import ChatStore, StoredArticle
+    from .store.shared_library import PostgresLibraryStore
+
+# The modules a command alone needs (the fetcher, the extractor, the chats' store, PostgreSQL,
+# the evaluation) are imported inside it: a cold `ask` does not pay for them (README, Benchmarks).
 
 CHATS_HINT = "see the chats with: python -m embeddings chats"
 
@@ -77,6 +77,8 @@ def _shared_articles(settings: Settings) -> Iterator[Library | PostgresLibrarySt
     if settings.database_url is None:
         yield Library(settings.articles_dir)
         return
+    from .store.shared_library import PostgresLibraryStore
+
     store = PostgresLibraryStore(settings.database_url)
     try:
         yield store
@@ -85,9 +87,11 @@ def _shared_articles(settings: Settings) -> Iterator[Library | PostgresLibrarySt
 
 
 @contextmanager
-def _opened_library(settings: Settings) -> Iterator[IndexedLibrary]:
-    """The shared library with its index and the model (closed after the block)."""
-    library = IndexedLibrary.open(settings, log=_err, progress=True)
+def _opened_library(settings: Settings, asking: bool = False) -> Iterator[IndexedLibrary]:
+    """The shared library with its index and the model (closed after the block); `asking`:
+    the model as `ask` needs it (`_question_encoder`)."""
+    encoder = _question_encoder(settings) if asking else None
+    library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
     try:
         yield library
     finally:
@@ -111,6 +115,10 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     articles = read_articles(article_files(settings.articles_dir))
     if not articles:
         raise ArticleError(f"no {ARTICLE_SUFFIX} articles in {settings.articles_dir}; add one, e.g. build FILE.txt")
+    from .engine import RetrievalConfig
+    from .index import build_index, save_index
+    from .lexical import Analyzer
+
     _err("Loading the embedding model…")
     encoder = load_encoder(settings.model, settings.model_cache)
     _err(f"Embedding {len(articles)} article(s)…")
@@ -127,6 +135,9 @@ def _looks_like_url(text: str) -> bool:
 
 def _fetch_article(url: str, settings: Settings) -> tuple[ExtractedArticle, str]:
     """The article at `url` and the URL it was read from (after redirects)."""
+    from .extract import extract_article
+    from .fetch import fetch_url
+
     _err(f"Fetching {url}…")
     page = fetch_url(url, settings.fetch_policy())
     return extract_article(page), page.url
@@ -134,6 +145,8 @@ def _fetch_article(url: str, settings: Settings) -> tuple[ExtractedArticle, str]
 
 def _read_document(path: Path, max_bytes: int) -> tuple[ExtractedArticle, str]:
     """The article in a .txt, .md or .html file, and its file name (the article's source)."""
+    from .extract import DOCUMENT_KINDS, decode_document
+
     if not path.is_file():
         raise ArticleError(f"{path} is not a file; give a .txt, .md or .html file, or an http(s) URL")
     size, limit = path.stat().st_size, max_bytes
@@ -195,6 +208,8 @@ def _article_json(article: Article) -> dict[str, str]:
 def _open_store(settings: Settings) -> ChatStore:
     """The chats' store (PostgreSQL when SANAD_DATABASE_URL is set); an error, not a new
     empty file, when the SQLite one does not exist yet."""
+    from .store import open_chat_store
+
     if settings.database_url is None and not settings.database.is_file():
         raise ArticleError(f"no chats' database at {settings.database} yet; set SANAD_DATABASE, or run the bot first")
     return open_chat_store(settings)
@@ -228,6 +243,8 @@ def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the 👍/👎 presses (since --since) as JSONL to --out or stdout."""
+    from .feedback import write_feedback
+
     store = _open_store(settings)
     try:
         presses = store.feedback(since=args.since)
@@ -277,11 +294,15 @@ def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 @contextmanager
-def _opened_chats(settings: Settings) -> Iterator[ChatCollections]:
-    """The chats' collections beside the shared library (both closed after the block)."""
+def _opened_chats(settings: Settings, asking: bool = False) -> Iterator[ChatCollections]:
+    """The chats' collections beside the shared library (both closed after the block);
+    `asking`: the model as `ask` needs it (`_question_encoder`)."""
+    from .chats import ChatCollections
+
     store = _open_store(settings)
     try:
-        library = IndexedLibrary.open(settings, log=_err, progress=True)
+        encoder = _question_encoder(settings) if asking else None
+        library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
     except BaseException:
         store.close()
         raise
@@ -385,14 +406,20 @@ def answer_text(answer: Answer) -> str:
     return "\n".join(lines).rstrip()
 
 
+def _question_encoder(settings: Settings) -> Encoder:
+    """The model as `ask` needs it: torch only if the index must be (re)built, the question
+    embedded in numpy otherwise (model.py, `load_question_encoder`)."""
+    return load_question_encoder(settings.model, settings.model_cache)
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
     if args.chat is not None:
-        with _opened_chats(settings) as chats:
+        with _opened_chats(settings, asking=True) as chats:
             answer = chats.ask(args.chat, args.question, everything=True, touch=False, converse=False).answer
     else:
-        with _opened_library(settings) as library:
+        with _opened_library(settings, asking=True) as library:
             answer = library.ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
@@ -404,6 +431,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Index a SQuAD v1.1/v2.0 file's contexts; report retrieval and answer-level figures."""
     from tqdm import tqdm
+
+    from .calibration import load_calibration
+    from .engine import Engine
+    from .evaluate import RememberingEncoder, evaluate, read_squad
 
     data = read_squad(Path(args.file))
     _err(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…")
@@ -434,6 +465,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_library_split(args: argparse.Namespace, settings: Settings) -> int:
     """Write the library split: even-numbered entries indexed, the odd ones' questions unanswerable."""
+    from .evaluate import library_split
+
     try:
         data = json.loads(Path(args.file).read_text(encoding="utf-8"))
         split = library_split(data)

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .engine import RetrievalConfig
 from .errors import SettingsError
 from .library import Library
 from .model import Encoder, load_encoder
 from .settings import DATABASE_URL_EXAMPLE, Settings
-from .store.postgres import SCHEMA_VERSION, PostgresChatStore
-from .store.shared_library import PostgresLibraryStore, VectorSpace
-from .store.transfer import LIBRARY_COUNT, import_stores, library_import, refuse_non_empty
+
+if TYPE_CHECKING:
+    from .store.shared_library import PostgresLibraryStore
+
+# psycopg is imported by the commands themselves: building the CLI's parser (every command,
+# `ask` included) must not load it.
 
 
 def _database_url(settings: Settings, command: str) -> str:
@@ -32,6 +36,8 @@ def _database_url(settings: Settings, command: str) -> str:
 
 def cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the PostgreSQL schema up to date (nothing to do: says so, exit code 0)."""
+    from .store.postgres import SCHEMA_VERSION, PostgresChatStore
+
     store = PostgresChatStore(_database_url(settings, "upgrade"))
     store.close()
     if store.migrated_from == SCHEMA_VERSION:
@@ -43,6 +49,9 @@ def cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the SQLite store and the library folder into the (empty) PostgreSQL database."""
+    from .store.shared_library import PostgresLibraryStore
+    from .store.transfer import LIBRARY_COUNT
+
     explicit = args.source is not None
     source = Path(args.source).expanduser() if explicit else settings.database
     chosen = source if explicit or source.is_file() else None
@@ -69,6 +78,9 @@ def import_all(
     """What `db import` does: the SQLite store `source` (None: none) and the articles of
     `settings.articles_dir` copied into `store`'s empty database; the model is loaded only
     when there are articles, and embeds only those the index folder has no vectors for."""
+    from .store.shared_library import VectorSpace
+    from .store.transfer import import_stores, library_import, refuse_non_empty
+
     articles = Library(settings.articles_dir).list() if settings.articles_dir.is_dir() else []
     if source is None and not articles:
         raise SettingsError(

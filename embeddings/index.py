@@ -13,6 +13,11 @@ Writes are atomic: the folder is written beside the old one and swapped in. Load
 checks the manifest against the articles, model and chunking it is asked for (stale),
 and every file against its hash (corrupt, naming the file).
 
+Loading maps the files instead of copying them (FAISS `IO_FLAG_MMAP_IFC`, bm25s `mmap=True`,
+`np.load(mmap_mode="r")`): a cold start reads only the pages a question touches, and the OS
+shares them between processes. A loaded index is read-only; files are never changed in
+place (a save writes a new folder), so a mapping always sees the files that were checked.
+
 Rebuilding is incremental: `build_index(..., previous=index)` takes the passage and sentence
 vectors of every article whose id and checksum the previous index holds, built with the same model and
 chunking, and embeds only the others; `previous` may be several indexes (a chat's own and the
@@ -406,7 +411,9 @@ def read_index(folder: Path) -> SearchIndex:
 def _read_checked(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
     _check_files(folder, manifest["files"])
     try:
-        vectors = faiss.read_index(str(folder / VECTORS))
+        # IO_FLAG_MMAP_IFC maps the vectors of a flat index and the lists of an IVF one
+        # (IO_FLAG_MMAP would still copy a flat index's vectors, FAISS 1.15).
+        vectors = faiss.read_index(str(folder / VECTORS), faiss.IO_FLAG_MMAP_IFC)
     except RuntimeError as exc:
         raise IndexCorruptError(f"{folder / VECTORS} cannot be read by FAISS; {REBUILD_HINT}") from exc
     bm25 = _load_bm25(folder / BM25_DIR) if any(name.startswith(f"{BM25_DIR}/") for name in manifest["files"]) else None
@@ -414,7 +421,7 @@ def _read_checked(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
     if len(passages) != vectors.ntotal or len(passages) != manifest.get("passages"):
         raise IndexCorruptError(f"{folder / PASSAGES} does not match {folder / VECTORS}; {REBUILD_HINT}")
     try:
-        sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False)
+        sentence_vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
         return SearchIndex(IndexKey.from_json(manifest), passages, vectors, bm25, sentence_vectors)
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"{folder / SENTENCES} does not match {folder / PASSAGES}; {REBUILD_HINT}") from exc
@@ -422,7 +429,7 @@ def _read_checked(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
 
 def _load_bm25(path: Path) -> bm25s.BM25:
     try:
-        return bm25s.BM25.load(str(path), show_progress=False)
+        return bm25s.BM25.load(str(path), mmap=True, show_progress=False)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(f"{path} cannot be read by bm25s; {REBUILD_HINT}") from exc
 

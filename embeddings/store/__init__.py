@@ -12,26 +12,33 @@ in PostgreSQL, the shared library.
                        empty PostgreSQL database
 
 Both chat stores pass the same contract tests (`tests/test_store_contract.py`).
+
+The names are imported on first use (`../_lazy.py`): the SQLite store never loads psycopg.
 """
 
-from .base import (
-    Action,
-    ActionKind,
-    ChatStore,
-    ChatSummary,
-    Feedback,
-    KeptAnswer,
-    QuotedText,
-    QuoteRef,
-    StoredArticle,
-    UpdateClaim,
-    UpdateState,
-    Vote,
-)
-from .choose import open_chat_store
-from .postgres import PostgresChatStore
-from .shared_library import PostgresLibraryStore
-from .sqlite import SCHEMA_VERSION, SQLiteChatStore
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .base import (
+        Action,
+        ActionKind,
+        ChatStore,
+        ChatSummary,
+        Feedback,
+        KeptAnswer,
+        QuotedText,
+        QuoteRef,
+        StoredArticle,
+        UpdateClaim,
+        UpdateState,
+        Vote,
+    )
+    from .choose import open_chat_store
+    from .postgres import PostgresChatStore
+    from .shared_library import PostgresLibraryStore
+    from .sqlite import SCHEMA_VERSION, SQLiteChatStore
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -52,3 +59,26 @@ __all__ = [
     "Vote",
     "open_chat_store",
 ]
+
+_EXPORTS = {
+    "SCHEMA_VERSION": ".sqlite",
+    "Action": ".base",
+    "ActionKind": ".base",
+    "ChatStore": ".base",
+    "ChatSummary": ".base",
+    "Feedback": ".base",
+    "KeptAnswer": ".base",
+    "PostgresChatStore": ".postgres",
+    "PostgresLibraryStore": ".shared_library",
+    "QuoteRef": ".base",
+    "QuotedText": ".base",
+    "SQLiteChatStore": ".sqlite",
+    "StoredArticle": ".base",
+    "UpdateClaim": ".base",
+    "UpdateState": ".base",
+    "Vote": ".base",
+    "open_chat_store": ".choose",
+}
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .base import ChatStore
-from .postgres import PostgresChatStore
 from .sqlite import SQLiteChatStore
 
 
@@ -12,5 +11,7 @@ def open_chat_store(settings: Settings) -> ChatStore:
     """The chats' store of these settings: PostgreSQL at `database_url` when it is set (its
     schema brought up to date), else the SQLite file `database` (created when missing)."""
     if settings.database_url is not None:
+        from .postgres import PostgresChatStore  # psycopg only when PostgreSQL is chosen
+
         return PostgresChatStore(settings.database_url)
     return SQLiteChatStore(settings.database)
