@@ -18,13 +18,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .batching import load_batching_encoder
 from .collection import Collection
 from .engine import Engine, RetrievalConfig, abstention_for
 from .errors import IndexStaleError, IndexStateError
 from .index import IndexKey, SearchIndex, load_index, read_index, reusable_articles, save_index
 from .lexical import Analyzer
 from .library import Library
-from .model import Encoder, load_encoder
+from .model import Encoder
 from .settings import Settings
 from .types import Answer, Article
 
@@ -145,7 +146,7 @@ class FolderLibrary(IndexedLibrary):
         config = config or RetrievalConfig()
         library = Library(settings.articles_dir)
         articles = library.list()
-        encoder = encoder or load_encoder(settings.model, settings.model_cache)
+        encoder = encoder or load_batching_encoder(settings)
         analyzer = Analyzer()
         key = IndexKey.of(encoder, config.chunking, articles)
         try:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .articles import one_paragraph_per_line
+from .batching import load_batching_encoder
 from .collection import Collection
 from .engine import Engine, RetrievalConfig
 from .errors import ArticleError
@@ -33,7 +34,7 @@ from .index import IndexKey, SearchIndex, build_index, lending_index
 from .indexed_library import IndexedLibrary, Log, new_engine
 from .lexical import Analyzer
 from .listener import ChangeListener
-from .model import Encoder, load_encoder
+from .model import Encoder
 from .passages import build_passages
 from .settings import Settings
 from .store.shared_library import (
@@ -110,7 +111,7 @@ class ReplicatedLibrary(IndexedLibrary):
         config = config or RetrievalConfig()
         store = PostgresLibraryStore(settings.database_url)
         try:
-            encoder = encoder or load_encoder(settings.model, settings.model_cache)
+            encoder = encoder or load_batching_encoder(settings)
             analyzer = Analyzer()
             space = VectorSpace(encoder.name, encoder.dim, config.chunking)
             empty = Collection.build([], encoder, analyzer, config.chunking)
