@@ -9,13 +9,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from embeddings import ArticleError, IndexedLibrary, Settings
+from embeddings.batching import batching_of
 from embeddings.model import load_encoder
 
 from .bot_load import measure_bot
 from .chat_add import measure_chat_memory
 from .cold import measure_cold_ask
-from .core import QUESTIONS, measure_answer_overhead, measure_build, xquad_articles
+from .core import QUESTIONS, measure_answer_overhead, measure_build, measure_lone_question, xquad_articles
 from .growth import measure_growth
+from .measure import bare_encode
 from .options import BenchOptions
 from .postgres import import_shipped, measure_postgres_answer, postgres_server
 from .replicas import measure_replicas
@@ -39,7 +41,7 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         questions = QUESTIONS[:3] if options.quick else QUESTIONS
         progress("1/5 answer overhead…")
         overhead = measure_answer_overhead(small, questions, options.repeats)
-        figures = [overhead]
+        figures = [overhead, measure_lone_question(small, questions, options.repeats, batching_of(settings))]
         progress(f"cold ask: {options.cold_runs} fresh `python -m embeddings ask` processes…")
         figures.append(measure_cold_ask(settings, options.cold_runs))
         progress("2/5 build…")
@@ -55,11 +57,12 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         figures.append(measure_chat_memory(shared, xquad))
         if options.skip_bot:
             figures += [skipped("bot_rss_mb", "bot RSS", "--skip-bot"), skipped("questions_per_s", "bot", "")]
+            figures += [skipped("throughput_share", "bot throughput", "")]
             figures += [skipped("link_ready_s", "link → ready", ""), skipped("link_ready_long_s", "link → ready", "")]
         else:
             progress("4-5/5 the bot: memory and throughput, then link → ready…")
             links = (small.articles[0], xquad, options.repeats + 2)
-            figures += measure_bot(settings, QUESTIONS, options.waves, overhead.raw["encode_ms"], links)
+            figures += measure_bot(settings, QUESTIONS, options.waves, bare_encode(encoder, "query"), links)
         if options.skip_replicas:
             figures += [skipped("postgres_answer_ratio", "PostgreSQL answer", "--skip-replicas")]
             figures += [skipped("replicas_qps", "replicas", ""), skipped("replica_rss_mb", "replica RSS", "")]

@@ -170,8 +170,11 @@ def batching_encoder(inner: Encoder, batching: QueryBatching) -> Encoder:
     return BatchingEncoder(inner, batching) if batching.enabled else inner
 
 
+def batching_of(settings: Settings) -> QueryBatching:
+    """How questions are batched with these settings (SANAD_QUERY_BATCH, SANAD_QUERY_BATCH_WINDOW_MS)."""
+    return QueryBatching(cap=settings.query_batch, window=settings.query_batch_window_ms / 1000.0)
+
+
 def load_batching_encoder(settings: Settings) -> Encoder:
-    """The settings' model (`load_encoder`), batching questions as SANAD_QUERY_BATCH and
-    SANAD_QUERY_BATCH_WINDOW_MS say."""
-    batching = QueryBatching(cap=settings.query_batch, window=settings.query_batch_window_ms / 1000.0)
-    return batching_encoder(load_encoder(settings.model, settings.model_cache), batching)
+    """The settings' model (`load_encoder`), batching questions as the settings say."""
+    return batching_encoder(load_encoder(settings.model, settings.model_cache), batching_of(settings))
