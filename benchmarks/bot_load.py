@@ -29,7 +29,7 @@ from embeddings.settings import PROJECT_ROOT
 from testkit.fake_telegram import FakeTelegram, WaitTimeoutError
 
 from .chat_add import measure_link_to_ready
-from .measure import rss_mb
+from .measure import cpu_seconds, rss_mb
 from .options import BenchmarkError
 from .report import Figure
 
@@ -111,6 +111,8 @@ class Wave:
 
     qps: float
     encode_ms: float
+    cpu_ms: float  # the bot's CPU time per question of the wave (all its threads)
+    encode_cpu_ms: float  # this process's CPU time per bare encode
 
     @property
     def share(self) -> float:
@@ -143,23 +145,33 @@ def measure_bot(
     return [*_bot_figures(idle, timed, lone, settings), *added]
 
 
-def _bare_ms(encode: BareEncode, questions: Sequence[str]) -> list[float]:
-    """Milliseconds of the bare encode of each question, one at a time."""
+def _bare_ms(encode: BareEncode, questions: Sequence[str]) -> tuple[list[float], float]:
+    """Milliseconds of the bare encode of each question, one at a time, and the CPU
+    milliseconds of them all."""
     samples = []
+    cpu = time.process_time()
     for question in questions:
         start = time.perf_counter()
         encode([question])
         samples.append((time.perf_counter() - start) * 1000.0)
-    return samples
+    return samples, (time.process_time() - cpu) * 1000.0
 
 
 def _timed_wave(fake: FakeTelegram, run: BotRun, questions: Sequence[str], wave: int, encode: BareEncode) -> Wave:
-    """A wave from an idle bot, with the bare encode timed just before and after it."""
+    """A wave from an idle bot, with the bare encode timed just before and after it; with
+    the CPU time of both (less swayed by a busy machine than the wall clock)."""
     time.sleep(WAVE_PAUSE_SECONDS)
-    before = _bare_ms(encode, questions)
+    before, cpu_before = _bare_ms(encode, questions)
+    bot_cpu = cpu_seconds(run.process.pid)
     qps = _wave(fake, run, questions, wave)
-    after = _bare_ms(encode, questions)
-    return Wave(qps, statistics.median(before + after))
+    bot_cpu = cpu_seconds(run.process.pid) - bot_cpu
+    after, cpu_after = _bare_ms(encode, questions)
+    return Wave(
+        qps,
+        statistics.median(before + after),
+        bot_cpu * 1000.0 / LOAD_CHATS,
+        (cpu_before + cpu_after) / (len(before) + len(after)),
+    )
 
 
 def _lone_question(fake: FakeTelegram, run: BotRun, question: str, number: int) -> float:
@@ -226,6 +238,7 @@ def _bot_figures(idle: dict[str, float], waves: list[Wave], lone: list[float], s
         raw={"waves": rates},
     )
     lone_ms = statistics.median(lone) * 1000.0
+    bot_cpu, encode_cpu = statistics.median(w.cpu_ms for w in waves), statistics.median(w.encode_cpu_ms for w in waves)
     of_ceiling = Figure(
         "throughput_share",
         "bot throughput",
@@ -234,11 +247,14 @@ def _bot_figures(idle: dict[str, float], waves: list[Wave], lone: list[float], s
         0.9,
         higher_is_better=True,
         detail=f"questions/s ÷ (1 / bare encode of one question), per wave, median: bare encode {encode_ms:.1f} ms "
-        f"(timed around each wave in this process), ceiling {1000.0 / encode_ms:.1f} q/s; a lone question "
-        f"{lone_ms:.0f} ms to its first reply (median of {len(lone)})",
+        f"(timed around each wave in this process), ceiling {1000.0 / encode_ms:.1f} q/s; CPU per question "
+        f"{bot_cpu:.1f} ms in the bot, {encode_cpu:.1f} ms per bare encode; a lone question {lone_ms:.0f} ms "
+        f"to its first reply (median of {len(lone)})",
         raw={
             "shares": [wave.share for wave in waves],
             "encode_ms": [wave.encode_ms for wave in waves],
+            "bot_cpu_ms_per_question": [wave.cpu_ms for wave in waves],
+            "encode_cpu_ms": [wave.encode_cpu_ms for wave in waves],
             "lone_question_ms": [seconds * 1000.0 for seconds in lone],
             "query_batch": settings.query_batch,
             "query_batch_window_ms": settings.query_batch_window_ms,
