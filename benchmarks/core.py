@@ -48,20 +48,22 @@ def measure_answer_overhead(engine: Engine, questions: Sequence[str], repeats: i
 
 
 def measure_lone_question(engine: Engine, questions: Sequence[str], repeats: int, batching: QueryBatching) -> Figure:
-    """Median Engine.ask of a question asked alone with questions batched (as the bot asks)
-    over the same without batching, interleaved: what batching costs a lone question."""
+    """Engine.ask of a question asked alone with questions batched (as the bot asks) over the
+    same without batching: the median of the ratios of interleaved pairs (same question, same
+    moment), so that a load changing between pairs cancels out; twice `repeats` rounds."""
     batched = replace(engine, encoder=BatchingEncoder(engine.encoder, batching))
-    samples = interleaved({"batched": batched.ask, "direct": engine.ask}, questions, repeats)
+    samples = interleaved({"batched": batched.ask, "direct": engine.ask}, questions, 2 * repeats)
+    ratios = [b / d for b, d in zip(samples["batched"], samples["direct"], strict=True)]
     alone, direct = median_ms(samples["batched"]), median_ms(samples["direct"])
     return Figure(
         "lone_question_ratio",
         "lone question",
-        alone / direct,
+        statistics.median(ratios),
         "x",
         1.1,
-        detail=f"ask {alone:.1f} ms through the batcher (cap {batching.cap}, window {batching.window * 1000:.0f} ms) "
-        f"/ ask {direct:.1f} ms straight to the model (medians of {len(samples['direct'])})",
-        raw={"batched_ms": alone, "direct_ms": direct, "samples": len(samples["direct"])},
+        detail=f"ask through the batcher (cap {batching.cap}, window {batching.window * 1000:.0f} ms) / straight to "
+        f"the model, median of {len(ratios)} interleaved pairs; medians {alone:.1f} / {direct:.1f} ms",
+        raw={"batched_ms": alone, "direct_ms": direct, "pairs": len(ratios), "ratio_of_medians": alone / direct},
     )
 
 
