@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import Encoder, load_encoder
+from .model import Encoder
 from .settings import Settings
 
 
@@ -173,8 +173,3 @@ def batching_encoder(inner: Encoder, batching: QueryBatching) -> Encoder:
 def batching_of(settings: Settings) -> QueryBatching:
     """How questions are batched with these settings (SANAD_QUERY_BATCH, SANAD_QUERY_BATCH_WINDOW_MS)."""
     return QueryBatching(cap=settings.query_batch, window=settings.query_batch_window_ms / 1000.0)
-
-
-def load_batching_encoder(settings: Settings) -> Encoder:
-    """The settings' model (`load_encoder`), batching questions as the settings say."""
-    return batching_encoder(load_encoder(settings.model, settings.model_cache), batching_of(settings))

@@ -26,12 +26,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .articles import one_paragraph_per_line
-from .batching import load_batching_encoder
 from .collection import Collection
 from .engine import Engine, RetrievalConfig
 from .errors import ArticleError
 from .index import IndexKey, SearchIndex, build_index, lending_index
-from .indexed_library import IndexedLibrary, Log, new_engine
+from .indexed_library import IndexedLibrary, Log, new_engine, open_model
 from .lexical import Analyzer
 from .listener import ChangeListener
 from .model import Encoder
@@ -111,7 +110,7 @@ class ReplicatedLibrary(IndexedLibrary):
         config = config or RetrievalConfig()
         store = PostgresLibraryStore(settings.database_url)
         try:
-            encoder = encoder or load_batching_encoder(settings)
+            encoder = encoder or open_model(settings)
             analyzer = Analyzer()
             space = VectorSpace(encoder.name, encoder.dim, config.chunking)
             empty = Collection.build([], encoder, analyzer, config.chunking)
