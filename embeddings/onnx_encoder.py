@@ -2,11 +2,12 @@
 
 Importing sentence-transformers costs 6.4 s and 426 MB; a cold `ask` must start in 3 s and the
 idle bot stay under 500 MB. So the ONNX backends run the exported file (onnx_export.py) with an
-`onnxruntime.InferenceSession` and tokenise with the folder's own `tokenizer.json` (`tokenizers`),
-and do what the folder's modules.json says comes after the transformer, as sentence-transformers
-does: mean pooling over the attention mask (1_Pooling), L2 normalisation (Normalize), the
-prompts of config_sentence_transformers.json, truncation at sentence_bert_config.json's
-max_seq_length, texts sorted by length and padded per batch. A test checks the vectors equal
+`onnxruntime.InferenceSession`, tokenise as the folder's own `tokenizer.json` does (`Pieces`:
+its normaliser and pre-tokeniser in `tokenizers`, its pieces in sentencepiece), and do what the
+folder's modules.json says comes after the transformer, as sentence-transformers does: mean
+pooling over the attention mask (1_Pooling), L2 normalisation (Normalize), the prompts of
+config_sentence_transformers.json, truncation at sentence_bert_config.json's max_seq_length,
+texts sorted by length and padded per batch. A test checks the vectors equal
 sentence-transformers' on Arabic and English text. A folder whose modules are anything else
 is refused with ModelError, naming the file.
 """
@@ -26,7 +27,6 @@ from .errors import ModelError
 
 if TYPE_CHECKING:
     import onnxruntime
-    from tokenizers import Tokenizer
 
 _MODULES = (
     "sentence_transformers.models.Transformer",
@@ -39,6 +39,50 @@ _MAX_CACHED_WORDS = 65_536
 QUERY_BATCH_SIZE = 32
 
 
+class Pieces:
+    """The folder's tokenizer at a sixth of the memory: `tokenizers` normalises the text and cuts
+    it into words (tokenizer.json's normaliser and pre-tokeniser, without its vocabulary), then
+    sentencepiece cuts each word into the vocabulary's pieces (onnx_export.tokenizer_files) —
+    the ids of tokenizer.json, special tokens around them, truncated to `max_length`. One
+    difference: a special token's text typed into a question (`<s>`) is read as characters."""
+
+    def __init__(self, folder: Path, max_length: int) -> None:
+        from sentencepiece import SentencePieceProcessor
+        from tokenizers import Tokenizer
+
+        from .onnx_export import tokenizer_files
+
+        pieces, frame = tokenizer_files(folder)
+        self._words = Tokenizer.from_file(str(frame))
+        self._pieces = SentencePieceProcessor(model_file=str(pieces))
+        config = _json(folder / "tokenizer_config.json")
+        self._bos, self._eos, self.pad = (
+            self._pieces.piece_to_id(str(config[name])) for name in ("cls_token", "sep_token", "pad_token")
+        )
+        self._max_length = max_length
+
+    def split(self, texts: Sequence[str]) -> list[list[int]]:
+        """The pieces of each text (no special tokens), untruncated."""
+        normalizer, pre_tokenizer = self._words.normalizer, self._words.pre_tokenizer
+        words = [[w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(t))] for t in texts]
+        flat = self._pieces.encode([w for text in words for w in text]) if any(words) else []
+        out, start = [], 0
+        for text in words:
+            out.append([i for ids in flat[start : start + len(text)] for i in ids])
+            start += len(text)
+        return out
+
+    def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask of the texts, padded to the longest: what the model reads."""
+        rows = [[self._bos, *ids[: self._max_length - 2], self._eos] for ids in self.split(texts)]
+        width = max(map(len, rows), default=0)
+        ids = np.full((len(rows), width), self.pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for n, row in enumerate(rows):
+            ids[n, : len(row)], mask[n, : len(row)] = row, 1
+        return ids, mask
+
+
 @dataclass(frozen=True)
 class FolderLayout:
     """What a sentence-transformers folder says about running its transformer's output."""
@@ -48,7 +92,6 @@ class FolderLayout:
     normalize: bool
     query_prefix: str
     passage_prefix: str
-    pad_token: str
 
 
 def _json(path: Path) -> Any:
@@ -75,14 +118,12 @@ def read_layout(folder: Path) -> FolderLayout:
         raise ModelError(f"{pooling_path / 'config.json'} pools by {modes}; the ONNX backends pool by mean only")
     bert = _json(folder / "sentence_bert_config.json")
     prompts = dict(_json(folder / "config_sentence_transformers.json").get("prompts") or {})
-    tokenizer_config = _json(folder / "tokenizer_config.json")
     return FolderLayout(
         max_length=int(bert["max_seq_length"]),
         lower_case=bool(bert.get("do_lower_case", False)),
         normalize=len(modules) == 3,
         query_prefix=_prefix(prompts, _QUERY_PROMPTS),
         passage_prefix=_prefix(prompts, _PASSAGE_PROMPTS),
-        pad_token=str(tokenizer_config.get("pad_token", "<pad>")),
     )
 
 
@@ -110,15 +151,10 @@ class OnnxEncoder:
     process: the bot and the CLI load the encoder once). Safe from any thread."""
 
     def __init__(self, folder: Path, model_file: Path, name: str, threads: int = 1) -> None:
-        from tokenizers import Tokenizer
-
         self._name = name
         self._layout = read_layout(folder)
         self._session = new_session(model_file, threads)
-        self._tokenizer: Tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=self._layout.max_length)
-        pad_id = self._tokenizer.token_to_id(self._layout.pad_token)
-        self._tokenizer.enable_padding(pad_id=pad_id or 0, pad_token=self._layout.pad_token)
+        self._tokenizer = Pieces(folder, self._layout.max_length)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._dim = int(self._session.get_outputs()[0].shape[-1])
         self._lock = threading.Lock()  # one forward pass at a time: 2 cores, no gain from more
@@ -135,9 +171,7 @@ class OnnxEncoder:
         return self._dim
 
     def _forward(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        ids, mask = self._tokenizer.batch(texts)
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
@@ -163,7 +197,7 @@ class OnnxEncoder:
         """How many pieces the model's tokenizer cuts `word` into (see SentenceTransformerEncoder)."""
         cached = self._pieces.get(word)
         if cached is None:
-            cached = max(1, len(self._tokenizer.encode(word, add_special_tokens=False).ids))
+            cached = max(1, len(self._tokenizer.split([word])[0]))
             if len(self._pieces) < _MAX_CACHED_WORDS:
                 self._pieces[word] = cached
         return cached

@@ -23,11 +23,14 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelError
 
 ONNX_FOLDER = "onnx"
 FP32_FILE = "model.onnx"
+PIECES_FILE = "sentencepiece.model"  # tokenizer.json's Unigram pieces and scores, for sentencepiece
+FRAME_FILE = "tokenizer-frame.json"  # tokenizer.json without its vocabulary: normaliser, pre-tokeniser
 _OPSET = 17
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _OUTPUT = "last_hidden_state"
@@ -79,11 +82,62 @@ def onnx_file(folder: Path, int8: bool) -> Path:
 
 
 def export_all(folder: Path) -> None:
-    """Write both ONNX files of the model in `folder` (a freshly rebuilt default model)."""
+    """Write both ONNX files and the tokenizer's parts of the model in `folder` (a freshly
+    rebuilt default model)."""
     onnx_file(folder, int8=True)
+    tokenizer_files(folder)
 
 
-def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+def tokenizer_files(folder: Path) -> tuple[Path, Path]:
+    """The folder's tokenizer.json split in two, written once: its vocabulary as a sentencepiece
+    Unigram model (same pieces, scores and ids), and the rest (normaliser, pre-tokeniser,
+    special tokens) as a tokenizer.json with an empty vocabulary.
+
+    Why: `tokenizers` holds this 250,000-piece Unigram vocabulary in ~290 MB (its trie), and
+    sentencepiece in ~45 MB; the idle bot must stay under 500 MB. Split on the pre-tokeniser's
+    words, both run the same Viterbi over the same pieces (a test compares the ids)."""
+    pieces, frame = folder / ONNX_FOLDER / PIECES_FILE, folder / ONNX_FOLDER / FRAME_FILE
+    if not (pieces.is_file() and frame.is_file()):
+        import json
+
+        spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        model = spec["model"]
+        if model.get("type") != "Unigram" or model.get("byte_fallback"):
+            raise ModelError(f"{folder / 'tokenizer.json'} is not a Unigram tokenizer; set SANAD_BACKEND=torch")
+        _write_atomically(pieces, lambda work: work.write_bytes(_sentencepiece_model(model, spec["added_tokens"])))
+        spec["model"] = {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0]], "byte_fallback": False}
+        frame_text = json.dumps(spec, ensure_ascii=False)
+        _write_atomically(frame, lambda work: work.write_text(frame_text, encoding="utf-8"))
+    return pieces, frame
+
+
+def _sentencepiece_model(model: dict[str, Any], added: list[dict[str, Any]]) -> bytes:
+    from sentencepiece import sentencepiece_model_pb2
+
+    pb: Any = sentencepiece_model_pb2  # generated protobuf classes, untyped
+    proto = pb.ModelProto()
+    proto.trainer_spec.model_type = pb.TrainerSpec.UNIGRAM
+    proto.trainer_spec.vocab_size = len(model["vocab"])
+    proto.trainer_spec.unk_id = int(model["unk_id"])
+    proto.trainer_spec.bos_id = proto.trainer_spec.eos_id = proto.trainer_spec.pad_id = -1
+    # The words come normalised and with their ▁ from the frame's pre-tokeniser: nothing more here.
+    proto.normalizer_spec.name = "identity"
+    proto.normalizer_spec.add_dummy_prefix = False
+    proto.normalizer_spec.remove_extra_whitespaces = False
+    proto.normalizer_spec.escape_whitespaces = False
+    special = {int(token["id"]) for token in added if token.get("special")}
+    kinds = pb.ModelProto.SentencePiece
+    for number, (text, score) in enumerate(model["vocab"]):
+        piece = proto.pieces.add()
+        piece.piece, piece.score = text, float(score)
+        if number == proto.trainer_spec.unk_id:
+            piece.type = kinds.UNKNOWN
+        elif number in special:  # <s>, </s>, <pad>: added by the encoder, never read from text
+            piece.type = kinds.CONTROL
+    return bytes(proto.SerializeToString())
+
+
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".onnx", dir=target.parent)
     os.close(handle)

