@@ -22,7 +22,7 @@ DEFAULT_MODEL = "default"
 # measurement (README, The default model).
 TORCH_BACKEND, ONNX_BACKEND, INT8_BACKEND = "torch", "onnx", "onnx-int8"
 BACKENDS = (TORCH_BACKEND, ONNX_BACKEND, INT8_BACKEND)
-DEFAULT_BACKEND = INT8_BACKEND
+DEFAULT_BACKEND = ONNX_BACKEND
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = "***"
 DATABASE_URL_EXAMPLE = "postgresql://sanad:PASSWORD@localhost:5432/sanad"
