@@ -149,7 +149,7 @@ def _bot_figures(idle: dict[str, float], rates: list[float], encode_ms: float, s
         "bot RSS (idle)",
         idle["VmHWM"],
         " MB",
-        1024.0,
+        500.0,  # the issue-13 target with the default backend
         detail=f"peak RSS (VmHWM) of `python -m bot` polling, model {settings.model!r} on {settings.backend}, "
         "shipped article; "
         f"{idle['VmRSS']:.0f} MB resident now",

