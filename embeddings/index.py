@@ -148,6 +148,16 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.passages)
 
+    def with_dense(self, vectors: faiss.Index, exact: np.ndarray | None = None) -> SearchIndex:
+        """The same passages, BM25 and sentence vectors over another dense index of the same
+        vectors (to compare kinds of index, or search without re-ranking: `exact=None`)."""
+        return SearchIndex(self.key, self.passages, vectors, self._bm25, self._sentence_vectors, exact)
+
+    @property
+    def dense(self) -> faiss.Index:
+        """The FAISS index searched first (compressed above FLAT_MAX_PASSAGES)."""
+        return self._vectors
+
     def dense_search(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The `n` passages nearest the query vector: (ids, cosines), best first. Above
         FLAT_MAX_PASSAGES, RERANK × n candidates of the compressed index, re-ranked by their
@@ -377,12 +387,13 @@ def _data_files(folder: Path) -> list[Path]:
 
 
 def _save_rows(vectors: np.ndarray, path: Path) -> None:
-    """`np.save`, in blocks: `vectors` may itself be a mapped file, never read whole."""
-    header = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=vectors.shape)
-    for start in range(0, len(vectors), 1 << 16):
-        header[start : start + (1 << 16)] = vectors[start : start + (1 << 16)]
-    header.flush()
-    del header
+    """`np.save` of float32 rows, written in blocks through a file (not a mapping, whose
+    written pages would count in this process's memory); `vectors` may itself be mapped."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False}
+    with path.open("wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {**header, "shape": vectors.shape})
+        for start in range(0, len(vectors), 1 << 16):
+            handle.write(np.ascontiguousarray(vectors[start : start + (1 << 16)], dtype=np.float32).tobytes())
 
 
 def save_index(index: SearchIndex, folder: Path) -> None:
