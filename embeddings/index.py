@@ -17,9 +17,10 @@ checks the manifest against the articles, model and chunking it is asked for (st
 and every file against its hash (corrupt, naming the file).
 
 Loading maps the files instead of copying them (FAISS `IO_FLAG_MMAP_IFC`, bm25s `mmap=True`,
-`np.load(mmap_mode="r")` for the float vectors, the sentence vectors and the passage
-columns): a cold start reads only the pages a question touches, and the OS
-shares them between processes. A loaded index is read-only; files are never changed in
+`np.load(mmap_mode="r")` for the passage columns), and the float and sentence vectors are read
+from their files row by row when asked for (row_file.py: mapped, the rows scattered over a
+million vectors would each bring 64 KB into the process's memory): a cold start reads only
+the pages a question touches, and the OS shares them between processes. A loaded index is read-only; files are never changed in
 place (a save writes a new folder), so a mapping always sees the files that were checked.
 
 Rebuilding is incremental: `build_index(..., previous=index)` takes the passage and sentence
@@ -50,6 +51,7 @@ from .lexical import Analyzer
 from .model import Encoder
 from .passage_table import PassageTable
 from .passages import Chunking, build_passages
+from .row_file import RowFile
 from .types import Article, Passage
 
 FORMAT = 3  # 2: sentence vectors; 3: passages as columns, IVF-PQ with exact vectors beside
@@ -77,6 +79,9 @@ RERANK = 2
 _IVF_TRAIN_PER_LIST = 64  # training points per list (FAISS warns below 39)
 _PQ_TRAIN_MIN = 256 * 40  # each 8-bit sub-quantizer has 256 centroids
 _PQ_BYTES_PER_DIM = 1 / 16
+# FAISS encodes a block of vectors with a table of block × 256 × sub-quantizers floats:
+# 1.6 GB for 65,536 vectors of 24 codes, 100 MB for 4,096.
+_ADD_BLOCK = 4096
 _IVF_SAMPLE_SEED = 20250917  # the same vectors always give the same index
 
 
@@ -125,8 +130,8 @@ class SearchIndex:
         passages: Sequence[Passage],
         vectors: faiss.Index,
         bm25: bm25s.BM25 | None,
-        sentence_vectors: np.ndarray | None = None,
-        exact: np.ndarray | None = None,
+        sentence_vectors: np.ndarray | RowFile | None = None,
+        exact: np.ndarray | RowFile | None = None,
     ) -> None:
         self.key = key
         self.passages = PassageTable.of(passages)
@@ -148,7 +153,7 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.passages)
 
-    def with_dense(self, vectors: faiss.Index, exact: np.ndarray | None = None) -> SearchIndex:
+    def with_dense(self, vectors: faiss.Index, exact: np.ndarray | RowFile | None = None) -> SearchIndex:
         """The same passages, BM25 and sentence vectors over another dense index of the same
         vectors (to compare kinds of index, or search without re-ranking: `exact=None`)."""
         return SearchIndex(self.key, self.passages, vectors, self._bm25, self._sentence_vectors, exact)
@@ -180,14 +185,11 @@ class SearchIndex:
         return scores
 
     def _stored(self, ids: np.ndarray) -> np.ndarray:
-        """The float vectors of these passages: rows of the exact file (read in row order,
-        which a mapped file serves best) or reconstructed by FAISS from a flat index."""
+        """The float vectors of these passages: rows of the exact vectors (read from
+        vectors.npy when loaded) or reconstructed by FAISS from a flat index."""
         if self._exact is None:
             return self._vectors.reconstruct_batch(ids)
-        order = np.argsort(ids, kind="stable")
-        rows = np.empty((len(ids), self._vectors.d), dtype=np.float32)
-        rows[order] = self._exact[ids[order]]
-        return rows
+        return np.asarray(self._exact[ids], dtype=np.float32)
 
     def lexical_scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (0 where none occurs)."""
@@ -301,8 +303,8 @@ def new_dense_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_PASSAGES) -> f
     size = min(count, max(_IVF_TRAIN_PER_LIST * lists, _PQ_TRAIN_MIN))
     sample = np.random.default_rng(_IVF_SAMPLE_SEED).choice(count, size, False)
     ivf.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
-    for start in range(0, count, 1 << 16):  # in blocks: a mapped file is never read whole
-        ivf.add(np.ascontiguousarray(vectors[start : start + (1 << 16)], dtype=np.float32))
+    for start in range(0, count, _ADD_BLOCK):  # in blocks: a mapped file is never read whole
+        ivf.add(np.ascontiguousarray(vectors[start : start + _ADD_BLOCK], dtype=np.float32))
     ivf.nprobe = IVF_PROBES  # saved with the index
     return ivf
 
@@ -386,7 +388,7 @@ def _data_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
-def _save_rows(vectors: np.ndarray, path: Path) -> None:
+def _save_rows(vectors: np.ndarray | RowFile, path: Path) -> None:
     """`np.save` of float32 rows, written in blocks through a file (not a mapping, whose
     written pages would count in this process's memory); `vectors` may itself be mapped."""
     header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False}
@@ -407,7 +409,7 @@ def save_index(index: SearchIndex, folder: Path) -> None:
         index.passages.save(work / PASSAGES)
         if index._exact is not None:
             _save_rows(index._exact, work / EXACT)
-        np.save(work / SENTENCES, index._sentence_vectors, allow_pickle=False)
+        _save_rows(index._sentence_vectors, work / SENTENCES)
         files = {str(p.relative_to(work)): _sha256(p) for p in _data_files(work)}
         manifest = {"format": FORMAT, **index.key.to_json(), "passages": len(index), "files": files}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -497,18 +499,17 @@ def _read_checked(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
         beside = f"{folder / EXACT} is missing or does not belong beside {folder / VECTORS}"
         raise IndexCorruptError(f"{beside}; {REBUILD_HINT}")
     try:
-        sentence_vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
+        sentence_vectors = RowFile(folder / SENTENCES)
         return SearchIndex(IndexKey.from_json(manifest), passages, vectors, bm25, sentence_vectors, exact)
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"{folder / SENTENCES} does not match {folder / PASSAGES}; {REBUILD_HINT}") from exc
 
 
-def _read_exact(path: Path) -> np.ndarray:
+def _read_exact(path: Path) -> RowFile:
     try:
-        exact: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+        return RowFile(path)
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"{path} cannot be read as vectors; {REBUILD_HINT}") from exc
-    return exact
 
 
 def _load_bm25(path: Path) -> bm25s.BM25:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from embeddings.index import IndexKey, SearchIndex, is_exact, load_index, new_dense_index, save_index
 from embeddings.passage_table import PassageTable
 from embeddings.passages import Chunking
+from embeddings.row_file import RowFile
 from embeddings.types import Passage, Span
 
 COUNT, DIM = 20_000, 384
@@ -84,8 +85,14 @@ def test_loading_the_large_index_maps_its_files_instead_of_reading_them(saved: P
     index = load_index(saved, _key(COUNT))
     grown = _resident_bytes() - before  # not the 31 MB of float vectors nor the 61 MB of sentence ones
     assert grown < vectors.nbytes // 4, f"loading grew the process by {grown / 2**20:.0f} MB"
-    assert isinstance(index._exact, np.memmap) and isinstance(index.passages.bounds, np.memmap)
+    assert isinstance(index._exact, RowFile) and isinstance(index.passages.bounds, np.memmap)
     assert index.dense_search(vectors[42], 1)[0].tolist() == [42]
+    before = _resident_bytes()
+    for row in range(0, COUNT, 40):  # re-ranking reads candidates all over the file
+        index.dense_search(vectors[row], 50)
+        index.sentence_vectors(row)
+    grown = _resident_bytes() - before  # rows read are copied, not kept mapped
+    assert grown < vectors.nbytes // 4, f"answering grew the process by {grown / 2**20:.0f} MB"
 
 
 def test_a_large_index_without_its_exact_vectors_is_corrupt(saved: Path, tmp_path: Path) -> None:
