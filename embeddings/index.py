@@ -20,8 +20,9 @@ Loading maps the files instead of copying them (FAISS `IO_FLAG_MMAP_IFC`, bm25s 
 `np.load(mmap_mode="r")` for the passage columns), and the float and sentence vectors are read
 from their files row by row when asked for (row_file.py: mapped, the rows scattered over a
 million vectors would each bring 64 KB into the process's memory): a cold start reads only
-the pages a question touches, and the OS shares them between processes. A loaded index is read-only; files are never changed in
-place (a save writes a new folder), so a mapping always sees the files that were checked.
+the pages a question touches, and the OS shares them between processes. A loaded index is
+read-only; files are never changed in place (a save writes a new folder), so a mapping always
+sees the files that were checked.
 
 Rebuilding is incremental: `build_index(..., previous=index)` takes the passage and sentence
 vectors of every article whose id and checksum the previous index holds, built with the same model and
