@@ -71,7 +71,7 @@ REBUILD_HINT = "rebuild it with: python -m embeddings build"
 # 384 dimensions, 1/64 of float32) in memory; the RERANK × n best of its candidates are
 # scored exactly from the float vectors, mapped from vectors.npy. At 1,000,000 random
 # vectors the probes, not the codes, decide what is found: 32 probes find the exact
-# nearest of a vector perturbed to cosine 0.8 ~0.85 of the time, 16 ~0.7, with 24, 48 or
+# nearest of a vector perturbed to cosine 0.8 ~0.85 of the time, 16 ~0.65, with 24, 48 or
 # 96 code bytes alike; 16-dimensional sub-vectors train ~10x faster than 8-dimensional
 # ones in FAISS 1.15 (2 s against 27 s on 10,000 vectors of 384). README, Benchmarks.
 FLAT_MAX_PASSAGES = 50_000
