@@ -57,6 +57,7 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         figures.append(measure_build(encoder, xquad, options.build_repeats))
         if options.skip_growth:
             figures += [skipped("growth_ratio", "growth", "--skip-growth"), skipped("index_1m_rss_mb", "index RSS", "")]
+            figures += [skipped("index_1m_exact_recall", "exact nearest", "")]
         else:
             progress(f"3/5 growth to {options.growth_passages:,} passages…")
             figures += measure_growth(small, xquad, options, questions)
