@@ -109,7 +109,7 @@ class IndexedLibrary:
 
 def open_model(settings: Settings) -> Encoder:
     """The settings' model, with the questions asked at the same moment embedded together (batching.py)."""
-    return batching_encoder(load_encoder(settings.model, settings.model_cache), batching_of(settings))
+    return batching_encoder(load_encoder(settings.model, settings.model_cache, settings.backend), batching_of(settings))
 
 
 def new_engine(
