@@ -11,8 +11,9 @@ floor measured in the same run, the two interleaved so that both see the same lo
     memory           peak RSS of `python -m bot` idle; peak RSS of a process serving N passages
                      from a saved index loaded mapped (model, articles and index shares apart)
     exact nearest    share of queries whose exact nearest of the N passages the dense search finds
-    throughput       questions/s of the bot with 30 chats asking at once, beside the bare
-                     encode rate of one process (the ceiling)
+    throughput       questions/s of the bot with 30 chats asking at once, over the bare encode
+                     rate of one question timed around each wave (`throughput_share`)
+    lone question    median Engine.ask through the question batcher / straight to the model
     PostgreSQL       median ChatCollections.ask with PostgreSQL / the same with the embedded
                      store; questions/s of 1 and 2 webhook replicas on one PostgreSQL
 
@@ -26,7 +27,7 @@ article, so that the questions keep their answers. The output says so.
     options.py   what to run (BenchOptions) and the error a step gives up with
     run.py       the steps in order
     measure.py   interleaved timing, the bare-encode floor, RSS from /proc
-    core.py      answer overhead and build ratio (the engine against its model)
+    core.py      answer overhead, lone question, build ratio (the engine against its model)
     cold.py      the cold `ask`: fresh processes, wall and CPU seconds, imports
     corpus.py    the synthetic growth corpus: passages, BM25 index, vectors
     growth.py    latency and memory with the growth corpus, per dense index kind

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from embeddings import EXAMPLE_QUESTION, Article, Engine, EvalFileError, RetrievalConfig
+from embeddings.batching import BatchingEncoder, QueryBatching
 from embeddings.evaluate import read_squad
 from embeddings.model import Encoder
 from embeddings.passages import build_passages
@@ -43,6 +44,26 @@ def measure_answer_overhead(engine: Engine, questions: Sequence[str], repeats: i
         detail=f"ask {ask:.1f} ms / bare encode {encode:.1f} ms (medians of {len(samples['ask'])}, "
         f"{len(engine.index)} passages)",
         raw={"ask_ms": ask, "encode_ms": encode, "samples": len(samples["ask"])},
+    )
+
+
+def measure_lone_question(engine: Engine, questions: Sequence[str], repeats: int, batching: QueryBatching) -> Figure:
+    """Engine.ask of a question asked alone with questions batched (as the bot asks) over the
+    same without batching: the median of the ratios of interleaved pairs (same question, same
+    moment), so that a load changing between pairs cancels out; twice `repeats` rounds."""
+    batched = replace(engine, encoder=BatchingEncoder(engine.encoder, batching))
+    samples = interleaved({"batched": batched.ask, "direct": engine.ask}, questions, 2 * repeats)
+    ratios = [b / d for b, d in zip(samples["batched"], samples["direct"], strict=True)]
+    alone, direct = median_ms(samples["batched"]), median_ms(samples["direct"])
+    return Figure(
+        "lone_question_ratio",
+        "lone question",
+        statistics.median(ratios),
+        "x",
+        1.1,
+        detail=f"ask through the batcher (cap {batching.cap}, window {batching.window * 1000:.0f} ms) / straight to "
+        f"the model, median of {len(ratios)} interleaved pairs; medians {alone:.1f} / {direct:.1f} ms",
+        raw={"batched_ms": alone, "direct_ms": direct, "pairs": len(ratios), "ratio_of_medians": alone / direct},
     )
 
 

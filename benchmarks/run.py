@@ -9,14 +9,22 @@ from dataclasses import replace
 from pathlib import Path
 
 from embeddings import ArticleError, IndexedLibrary, Settings
-from embeddings.model import load_encoder
+from embeddings.batching import batching_of
+from embeddings.model import Encoder, load_encoder
 from embeddings.settings import TORCH_BACKEND
 
 from .backends import measure_backends
 from .bot_load import measure_bot
 from .chat_add import measure_chat_memory
 from .cold import measure_cold_ask
-from .core import QUESTIONS, measure_answer_overhead, measure_build, passage_texts, xquad_articles
+from .core import (
+    QUESTIONS,
+    measure_answer_overhead,
+    measure_build,
+    measure_lone_question,
+    passage_texts,
+    xquad_articles,
+)
 from .growth import measure_growth
 from .options import BenchOptions
 from .postgres import import_shipped, measure_postgres_answer, postgres_server
@@ -44,7 +52,7 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         questions = QUESTIONS[:3] if options.quick else QUESTIONS
         progress("1/5 answer overhead…")
         overhead = measure_answer_overhead(small, questions, options.repeats)
-        figures = [overhead]
+        figures = [overhead, measure_lone_question(small, questions, options.repeats, batching_of(settings))]
         xquad = xquad_articles(options.xquad, options.build_paragraphs)
         progress("backends: a question and passages on torch, onnx and onnx-int8…")
         passages = passage_texts(xquad, small.config)
@@ -66,19 +74,25 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         figures.append(measure_chat_memory(shared, xquad))
         if options.skip_bot:
             figures += [skipped("bot_rss_mb", "bot RSS", "--skip-bot"), skipped("questions_per_s", "bot", "")]
+            figures += [skipped("throughput_share", "bot throughput", "")]
             figures += [skipped("link_ready_s", "link → ready", ""), skipped("link_ready_long_s", "link → ready", "")]
         else:
             progress("4-5/5 the bot: memory and throughput, then link → ready…")
             links = (small.articles[0], xquad, options.repeats + 2)
-            # the bot's ceiling: 1 / the served backend's own encode of one question
-            served_ms = backends.raw["query_ms"][served.backend]
-            figures += measure_bot(served, QUESTIONS, options.waves, served_ms, links)
+            # the bot's ceiling: 1 / the served backend's own encode of one question, timed around each wave
+            served_encoder = encoder if served.backend == TORCH_BACKEND else _served_encoder(served)
+            figures += measure_bot(served, QUESTIONS, options.waves, served_encoder.encode_queries, links)
         if options.skip_replicas:
             figures += [skipped("postgres_answer_ratio", "PostgreSQL answer", "--skip-replicas")]
             figures += [skipped("replicas_qps", "replicas", ""), skipped("replica_rss_mb", "replica RSS", "")]
         else:
             figures += _measure_postgres(settings, shared, questions, options, progress)
     return figures
+
+
+def _served_encoder(served: Settings) -> Encoder:
+    """The served backend's model, as the bot loads it (its bare `encode_queries` is the bot's ceiling)."""
+    return load_encoder(served.model, served.model_cache, served.backend)
 
 
 def _measure_postgres(

@@ -16,7 +16,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -40,6 +39,7 @@ from embeddings import (
 
 from . import adding, handlers, inline, messages, sources
 from .context import BotData, SanadApplication, SanadContext
+from .rate_limit import AnswersFirstRateLimiter
 from .redact import configure_logging
 from .settings import BotSettings
 from .talk import ACTION_PREFIX
@@ -57,6 +57,9 @@ UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 
 LibraryOpener = Callable[[], IndexedLibrary]
 ChatsOpener = Callable[[IndexedLibrary], ChatCollections]
+# Engine threads: questions on them at the same moment are embedded in one model call
+# (embeddings/batching.py), so there are as many as a batch holds (SANAD_QUERY_BATCH).
+DEFAULT_WORKERS = Settings().query_batch
 
 
 def build_application(
@@ -64,10 +67,12 @@ def build_application(
     open_library: LibraryOpener,
     open_chats: ChatsOpener,
     fetch_policy: FetchPolicy | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> SanadApplication:
     """The bot, wired but not started; `open_library`, then `open_chats` (the chats' own
     collections beside that library) run in post_init, before polling. `fetch_policy` limits
-    the pages it fetches (default: public addresses only). In polling mode with SANAD_LISTEN,
+    the pages it fetches (default: public addresses only); engine work runs on `workers`
+    threads (at least 2). In polling mode with SANAD_LISTEN,
     /healthz and /metrics are served there from post_init on (webhook mode serves its own)."""
     ops: list[WebServer] = []
 
@@ -75,7 +80,7 @@ def build_application(
         if settings.listen is not None and settings.webhook is None:
             ops.append(WebServer(web_app(application), settings.listen))
             await ops[0].start()
-        await _open_resources(application, open_library, open_chats)
+        await _open_resources(application, open_library, open_chats, workers)
 
     async def post_shutdown(application: SanadApplication) -> None:
         while ops:
@@ -96,7 +101,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=SanadContext, bot_data=BotData))
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(AnswersFirstRateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -135,11 +140,14 @@ async def _count_error(update: object, context: SanadContext) -> None:
     context.bot_data.metrics.failed()
 
 
-async def _open_resources(application: SanadApplication, open_library: LibraryOpener, open_chats: ChatsOpener) -> None:
+async def _open_resources(
+    application: SanadApplication, open_library: LibraryOpener, open_chats: ChatsOpener, workers: int
+) -> None:
     data: BotData = application.bot_data
-    # The engine is thread-safe and its work is mostly torch, which releases the GIL: one thread
-    # per core (at least two) keeps every core busy without making questions queue behind each other.
-    workers = max(2, os.cpu_count() or 2)
+    # The engine is thread-safe and its work is mostly torch, which releases the GIL. With
+    # batching on, a thread per question of a batch; with it off, one per core keeps every
+    # core busy without making questions queue behind each other.
+    workers = max(2, workers if workers > 1 else os.cpu_count() or 2)
     data.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanad-ask")
     data.http = new_async_client()
     logger.info("Loading the model and the index (this takes a few seconds)")
@@ -223,7 +231,7 @@ def main() -> int:
     fetch_policy = core_settings.fetch_policy()
     open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)
     open_chats = partial(ChatCollections.open, core_settings)
-    application = build_application(bot_settings, open_library, open_chats, fetch_policy)
+    application = build_application(bot_settings, open_library, open_chats, fetch_policy, core_settings.query_batch)
     try:
         run(application, bot_settings)
     except InvalidToken:

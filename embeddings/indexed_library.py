@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .batching import batching_encoder, batching_of
 from .collection import Collection
 from .engine import Engine, RetrievalConfig, abstention_for
 from .errors import IndexStaleError, IndexStateError
@@ -106,6 +107,11 @@ class IndexedLibrary:
         """Stop following and release the connections (a folder library holds none)."""
 
 
+def open_model(settings: Settings) -> Encoder:
+    """The settings' model, with the questions asked at the same moment embedded together (batching.py)."""
+    return batching_encoder(load_encoder(settings.model, settings.model_cache, settings.backend), batching_of(settings))
+
+
 def new_engine(
     settings: Settings, encoder: Encoder, collection: Collection, config: RetrievalConfig, analyzer: Analyzer
 ) -> Engine:
@@ -145,7 +151,7 @@ class FolderLibrary(IndexedLibrary):
         config = config or RetrievalConfig()
         library = Library(settings.articles_dir)
         articles = library.list()
-        encoder = encoder or load_encoder(settings.model, settings.model_cache, settings.backend)
+        encoder = encoder or open_model(settings)
         analyzer = Analyzer()
         key = IndexKey.of(encoder, config.chunking, articles)
         try:

@@ -30,10 +30,10 @@ from .collection import Collection
 from .engine import Engine, RetrievalConfig
 from .errors import ArticleError
 from .index import IndexKey, SearchIndex, build_index, lending_index
-from .indexed_library import IndexedLibrary, Log, new_engine
+from .indexed_library import IndexedLibrary, Log, new_engine, open_model
 from .lexical import Analyzer
 from .listener import ChangeListener
-from .model import Encoder, load_encoder
+from .model import Encoder
 from .passages import build_passages
 from .settings import Settings
 from .store.shared_library import (
@@ -110,7 +110,7 @@ class ReplicatedLibrary(IndexedLibrary):
         config = config or RetrievalConfig()
         store = PostgresLibraryStore(settings.database_url)
         try:
-            encoder = encoder or load_encoder(settings.model, settings.model_cache, settings.backend)
+            encoder = encoder or open_model(settings)
             analyzer = Analyzer()
             space = VectorSpace(encoder.name, encoder.dim, config.chunking)
             empty = Collection.build([], encoder, analyzer, config.chunking)

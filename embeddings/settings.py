@@ -74,6 +74,16 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _milliseconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    value = 0 if raw == "0" else parse_positive_int(raw)
+    if value is None or value > 1000:
+        raise SettingsError(f"{name}={raw!r} is not a whole number of milliseconds (0-1000); set it to e.g. {default}")
+    return value
+
+
 def _optional_float(env: Mapping[str, str], name: str) -> float | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -180,6 +190,8 @@ class Settings:
     loaded_chats: int = 32  # chat indexes kept in memory (least recently used dropped first)
     max_article_bytes: int = 5_000_000  # a page or file bigger than this is refused
     follow_up_seconds: int = 600  # a follow-up question leans on the chat's previous one this long (0: never)
+    query_batch: int = 32  # questions asked at once embedded in one model call, at most this many (1: off)
+    query_batch_window_ms: int = 2  # under load, a batch waits this long to fill (0: never waits)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of `database`; holds a password
 
     def secrets(self) -> tuple[str, ...]:
@@ -210,5 +222,7 @@ class Settings:
             loaded_chats=_positive_int(env, "SANAD_LOADED_CHATS", cls.loaded_chats),
             max_article_bytes=_positive_int(env, "SANAD_MAX_ARTICLE_BYTES", cls.max_article_bytes),
             follow_up_seconds=_seconds(env, "SANAD_FOLLOW_UP_SECONDS", cls.follow_up_seconds),
+            query_batch=_positive_int(env, "SANAD_QUERY_BATCH", cls.query_batch),
+            query_batch_window_ms=_milliseconds(env, "SANAD_QUERY_BATCH_WINDOW_MS", cls.query_batch_window_ms),
             database_url=_database_url(env),
         )

@@ -36,6 +36,8 @@ JSON_KEYS = (
     "bot_rss_mb",
     "index_1m_rss_mb",
     "questions_per_s",
+    "throughput_share",
+    "lone_question_ratio",
     "link_ready_s",
     "link_ready_long_s",
     "postgres_answer_ratio",

@@ -10,6 +10,7 @@ import pytest
 from bot_harness import ARTICLES_DIR, TOKEN, BotThread, start_bot
 
 from embeddings import IndexedLibrary, Settings
+from embeddings.batching import BatchingEncoder, batching_of
 from embeddings.model import Encoder
 from testkit.fake_telegram import FakeTelegram, Sent
 
@@ -26,8 +27,10 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def library(engine_settings: Settings, real_encoder: Encoder) -> IndexedLibrary:
-    """The shipped library with the session's real model, opened (and its index built) once."""
-    return IndexedLibrary.open(engine_settings, encoder=real_encoder, log=logging.getLogger("tests.library").info)
+    """The shipped library with the session's real model, opened (and its index built) once;
+    questions asked at once are embedded together, as in `python -m bot`."""
+    encoder = BatchingEncoder(real_encoder, batching_of(engine_settings))
+    return IndexedLibrary.open(engine_settings, encoder=encoder, log=logging.getLogger("tests.library").info)
 
 
 @pytest.fixture(scope="session")
