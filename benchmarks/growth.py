@@ -307,8 +307,8 @@ def _growth_figures(
         2000.0,
         detail=f"peak RSS answering over the saved {labels[INDEX_PY]} index of {n:,} passages, loaded mapped "
         f"({scope}), model included: {memory['before']:.0f} MB the process before the step (model, shipped "
-        f"article, XQuAD-ar), {memory['at_load'] - memory['before']:.0f} MB more before loading (the stand-in articles' "
-        f"text, {memory['articles']:.0f} MB of str), +{index_mb:.0f} MB the index's own (loading and "
+        f"article, XQuAD-ar), {memory['at_load'] - memory['before']:.0f} MB more before loading (the stand-in "
+        f"articles' text, {memory['articles']:.0f} MB of str), +{index_mb:.0f} MB the index's own (loading and "
         f"answering; of it, resident pages of the mapped files {main['mapped_mb']}); building it peaked at "
         f"{main['build_peak_mb']:.0f} MB; on disk {main['files_mb']}",
         raw={

@@ -38,7 +38,7 @@ def growth_command() -> list[str]:
 
 def measure_growth_apart(served: Settings, options: BenchOptions) -> list[Figure]:
     """The growth step's figures, measured in a fresh process on the served settings."""
-    request = json.dumps(_options_json(options))
+    request = json.dumps(options_to_json(options))
     try:
         run = subprocess.run(
             growth_command(),
@@ -58,11 +58,13 @@ def measure_growth_apart(served: Settings, options: BenchOptions) -> list[Figure
     return [_figure(item) for item in json.loads(run.stdout)]
 
 
-def _options_json(options: BenchOptions) -> dict[str, Any]:
+def options_to_json(options: BenchOptions) -> dict[str, Any]:
+    """The options as JSON values, for the child's stdin."""
     return {**dataclasses.asdict(options), "xquad": str(options.xquad)}
 
 
-def _options_from(data: dict[str, Any]) -> BenchOptions:
+def options_from_json(data: dict[str, Any]) -> BenchOptions:
+    """The options `options_to_json` gave."""
     return BenchOptions(**{**data, "xquad": Path(data["xquad"]), "dense_kinds": tuple(data["dense_kinds"])})
 
 
@@ -88,7 +90,7 @@ def _run(settings: Settings, options: BenchOptions) -> int:
 def main() -> int:
     """Read the options on stdin, measure, print the figures as JSON; returns the exit code."""
     prepare_process()
-    options = _options_from(json.loads(sys.stdin.read()))
+    options = options_from_json(json.loads(sys.stdin.read()))
     return run_command(lambda: _run(Settings.from_env(read_environment()), options))
 
 
