@@ -31,6 +31,7 @@ article, so that the questions keep their answers. The output says so.
     cold.py      the cold `ask`: fresh processes, wall and CPU seconds, imports
     corpus.py    the synthetic growth corpus: passages, BM25 index, vectors
     growth.py    latency and memory with the growth corpus, per dense index kind
+    growth_process.py  the growth step in a fresh process on the served backend (not torch's)
     bot_load.py  `python -m bot` against the fake Bot API: idle RSS, 30-chat throughput
     postgres.py  one PostgreSQL from pgserver, the shipped article imported, answer latency there
     replicas.py  two `python -m bot` replicas in webhook mode on it: questions/s with 1 and 2

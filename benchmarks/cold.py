@@ -48,7 +48,8 @@ def ask_command(question: str = EXAMPLE_QUESTION) -> list[str]:
     return [sys.executable, "-m", "embeddings", "ask", question]
 
 
-def _environment(settings: Settings) -> dict[str, str]:
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a benchmark child process serving `settings` (folders, model, backend)."""
     env = dict(os.environ)
     env.update(
         {
@@ -72,7 +73,7 @@ def run_cold(settings: Settings, *python_flags: str) -> ColdRun:
     command[1:1] = list(python_flags)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=_environment(settings), stdout=out, stderr=err)
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=child_environment(settings), stdout=out, stderr=err)
         status, cpu, peak = _wait(process, started + _RUN_SECONDS)
         wall = time.perf_counter() - started
         out.seek(0)

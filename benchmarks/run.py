@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -25,7 +24,7 @@ from .core import (
     passage_texts,
     xquad_articles,
 )
-from .growth import measure_growth
+from .growth_process import measure_growth_apart
 from .options import BenchOptions
 from .postgres import import_shipped, measure_postgres_answer, postgres_server
 from .replicas import measure_replicas
@@ -37,8 +36,9 @@ Progress = Callable[[str], None]
 def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> list[Figure]:
     """Every step in order; a step skipped by the options gives a figure of None. The index is
     built in a temporary folder, so the project's own is never touched. The in-process steps
-    run sentence-transformers on torch (their floor is its bare `encode`); the cold ask and the
-    bot run the settings' backend (SANAD_BACKEND, the default unless set) over its own index."""
+    run sentence-transformers on torch (their floor is its bare `encode`); the cold ask, the
+    growth step and the bot run the settings' backend (SANAD_BACKEND, the default unless set)
+    over its own index, each in a process of its own."""
     with tempfile.TemporaryDirectory(prefix="sanad-bench-index-") as folder:
         served = replace(settings, index_dir=Path(folder) / "index-served")
         settings = replace(settings, index_dir=Path(folder) / "index", backend=TORCH_BACKEND)
@@ -67,9 +67,8 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
             figures += [skipped("growth_ratio", "growth", "--skip-growth"), skipped("index_1m_rss_mb", "index RSS", "")]
             figures += [skipped("index_1m_exact_recall", "exact nearest", "")]
         else:
-            progress(f"3/5 growth to {options.growth_passages:,} passages…")
-            figures += measure_growth(small, xquad, options, questions)
-            gc.collect()
+            progress(f"3/5 growth to {options.growth_passages:,} passages ({served.backend}, a process of its own)…")
+            figures += measure_growth_apart(served, options)
         progress("chats: memory per loaded chat…")
         figures.append(measure_chat_memory(shared, xquad))
         if options.skip_bot:

@@ -19,7 +19,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from benchmarks import chat_add, cli, cold, corpus, growth, measure, options, postgres, report
+from benchmarks import chat_add, cli, cold, corpus, growth, growth_process, measure, options, postgres, report
 from benchmarks.bot_load import BOT_TOKEN
 from embeddings.lexical import Analyzer
 from embeddings.passages import Chunking, build_passages
@@ -84,6 +84,12 @@ def test_the_parser_takes_every_flag() -> None:
 def test_options_follow_the_flags(flags: list[str], growth_passages: int, repeats: int) -> None:
     bench_options = cli.options_from(cli.parser().parse_args(flags))
     assert (bench_options.growth_passages, bench_options.repeats) == (growth_passages, repeats)
+
+
+def test_the_growth_process_gets_the_options_it_was_given() -> None:
+    given = cli.options_from(cli.parser().parse_args(["--quick", "--dense", "flat,hnsw", "--xquad", "/x/q.json"]))
+    sent = json.loads(json.dumps(growth_process.options_to_json(given)))
+    assert growth_process.options_from_json(sent) == given
 
 
 def test_unknown_dense_index_kind_is_refused_with_the_choices() -> None:
@@ -253,6 +259,8 @@ def test_quick_bench_reports_every_figure_as_a_positive_number() -> None:
     assert set(made["replicas_qps"]) == {"1", "2"} and min(made["replicas_qps"].values()) > 0
     assert made["chat_memory_mb"] >= 0  # an RSS difference: may round to 0 on the quick run's small page
     assert made["raw"]["growth_ratio"]["synthetic"] is True
+    # the growth step ran in its own process on the served backend, not in the torch process
+    assert made["raw"]["index_1m_rss_mb"]["model_backend"] == made["backend"]
     assert made["setup"]["growth_passages"] == options.QUICK_GROWTH
 
 
