@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .base import (
         Action,
         ActionKind,
+        ChatState,
         ChatStore,
         ChatSummary,
         Feedback,
@@ -44,6 +45,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Action",
     "ActionKind",
+    "ChatState",
     "ChatStore",
     "ChatSummary",
     "Feedback",
@@ -64,6 +66,7 @@ _EXPORTS = {
     "SCHEMA_VERSION": ".sqlite",
     "Action": ".base",
     "ActionKind": ".base",
+    "ChatState": ".base",
     "ChatStore": ".base",
     "ChatSummary": ".base",
     "Feedback": ".base",

@@ -47,15 +47,24 @@ from dataclasses import replace
 from typing import Any, cast
 
 import psycopg
-from psycopg import Connection
-from psycopg.rows import TupleRow
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..conversation import Turn
 from ..errors import SettingsError
 from ..settings import hide_passwords
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
+from .base import (
+    OWN_PREFIX,
+    Action,
+    ActionKind,
+    ChatState,
+    ChatSummary,
+    Feedback,
+    KeptAnswer,
+    QuoteRef,
+    StoredArticle,
+    UpdateClaim,
+)
+from .pg_pool import Conn, Pool
 from .rows import (
     ACTION_COLUMNS,
     ARTICLE_COLUMNS,
@@ -69,6 +78,7 @@ from .rows import (
     quote_ref_from_row,
     quote_row,
     turn_from_row,
+    turn_row,
 )
 
 SCHEMA_VERSION = 5
@@ -76,6 +86,7 @@ ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no l
 TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
 UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
 CLAIM_WAIT_SECONDS = 5.0  # a claim waits no longer for a connection: Telegram retries the update anyway
+QUESTION_WAIT_SECONDS = 5.0  # nor a question's read and write: the user is told to try again
 MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
 # Two-key advisory locks (their space is apart from the one-key MIGRATION_LOCK's):
 WORKER_LOCKS = 0x53414E57  # "SANW", worker id: held by each open store's worker session
@@ -233,8 +244,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 _ENSURE_CHAT = "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) DO NOTHING"
+# The chat's row, its activity noted when the third value is true (else only made if missing):
+_TOUCH = (
+    "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) "
+    "DO UPDATE SET last_active = greatest(chats.last_active, excluded.last_active) WHERE %s"
+)
+_TURN_FIELDS = TURN_COLUMNS.split(", ")
+# The chat's row and its turn in one statement: the turn's foreign key is checked at its end.
+_TOUCH_AND_TURN = (
+    f"WITH chat AS ({_TOUCH}) INSERT INTO turns ({TURN_COLUMNS}) VALUES ({', '.join(['%s'] * len(_TURN_FIELDS))}) "
+    f"ON CONFLICT (chat_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _TURN_FIELDS[1:])}"
+)
+# One row whatever the chat has: its focus, its articles' numbers and checksums, its turn, and
+# the focused article when it is one of its own.
+_CHAT_STATE = (
+    "SELECT c.focus, "
+    "ARRAY(SELECT number FROM articles WHERE owner = q.chat ORDER BY number), "
+    "ARRAY(SELECT checksum FROM articles WHERE owner = q.chat ORDER BY number), "
+    f"{', '.join(f't.{c}' for c in _TURN_FIELDS)}, {', '.join(f'f.{c}' for c in ARTICLE_COLUMNS.split(', '))} "
+    "FROM (SELECT %(chat)s::bigint AS chat) q "
+    "LEFT JOIN chats c ON c.chat_id = q.chat "
+    "LEFT JOIN turns t ON t.chat_id = q.chat "
+    f"LEFT JOIN articles f ON f.owner = q.chat AND c.focus = '{OWN_PREFIX}' || f.number"
+)
 
-Conn = Connection[TupleRow]
 
 
 class PostgresChatStore:
@@ -247,19 +280,7 @@ class PostgresChatStore:
         self._workers: list[int] = [secrets.randbits(31)]  # this store's worker ids, the current one last
         self._session: Conn | None = None  # holds the worker lock (and any lead), opened on first need
         self._session_lock = threading.Lock()
-        self._pool: ConnectionPool[Conn] = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            open=False,
-            name="sanad",
-            check=ConnectionPool.check_connection,  # a connection broken by a restart is replaced, not handed out
-        )
-        try:
-            self._pool.open(wait=True, timeout=connect_timeout)
-        except PoolTimeout as exc:
-            self._pool.close()
-            raise unreachable(self.shown_url, connect_timeout) from exc
+        self._pool = Pool(url, name="sanad", max_connections=max_connections, connect_timeout=connect_timeout)
         try:
             self.migrated_from = self._migrate()  # the schema version found on open
         except BaseException:
@@ -269,9 +290,9 @@ class PostgresChatStore:
     @contextmanager
     def transaction(self, wait: float | None = None) -> Iterator[Conn]:
         """A connection of the pool inside one transaction: committed when the block ends,
-        rolled back when it raises. `wait`: seconds to wait for a connection (PoolTimeout
-        after), else the pool's 30."""
-        with self._pool.connection(timeout=wait) as conn, conn.transaction():
+        rolled back when it raises. `wait`: seconds to wait for a connection, else the pool's
+        30. The database failing raises DatabaseError."""
+        with self._pool.transaction(wait) as conn:
             yield conn
 
     def _migrate(self) -> int:
@@ -280,8 +301,8 @@ class PostgresChatStore:
             return migrate(conn, self.shown_url)
 
     def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with self.transaction() as conn:
-            return conn.execute(sql, params).fetchall()
+        """The rows of one reading statement (one round trip, no transaction around it)."""
+        return self._pool.read(sql, params)
 
     # --- articles --------------------------------------------------------------------------
 
@@ -504,31 +525,35 @@ class PostgresChatStore:
 
     def put_turn(self, turn: Turn) -> None:
         """Keep the chat's latest question (its turn replaces the one before)."""
-        values = (
-            turn.chat_id,
-            turn.question,
-            turn.topic,
-            turn.asked,
-            turn.focus,
-            turn.article_id,
-            turn.start,
-            turn.end,
-            turn.sentence_start,
-            turn.sentence_end,
-        )
-        replaced = ", ".join(f"{c} = excluded.{c}" for c in TURN_COLUMNS.split(", ")[1:])
-        with self.transaction() as conn:
-            conn.execute(_ENSURE_CHAT, (turn.chat_id, turn.asked))
-            conn.execute(
-                f"INSERT INTO turns ({TURN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                f"ON CONFLICT (chat_id) DO UPDATE SET {replaced}",
-                values,
-            )
+        self.record_question(turn.chat_id, active=None, turn=turn)
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one."""
         rows = self._rows(f"SELECT {TURN_COLUMNS} FROM turns WHERE chat_id = %s", chat_id)
         return turn_from_row(rows[0]) if rows else None
+
+    def chat_state(self, chat_id: int) -> ChatState:
+        """What a question in the chat needs (focus, article keys, latest turn, the focused own
+        article): one statement, so one round trip and one snapshot."""
+        rows = self._pool.read(_CHAT_STATE, {"chat": chat_id}, wait=QUESTION_WAIT_SECONDS)
+        focus, numbers, checksums, *rest = rows[0]
+        turn, focused = rest[: len(_TURN_FIELDS)], rest[len(_TURN_FIELDS) :]
+        return ChatState(
+            cast(str | None, focus),
+            tuple((int(n), str(c)) for n, c in zip(numbers, checksums, strict=True)),
+            turn_from_row(tuple(turn)) if turn[0] is not None else None,
+            article_from_row(tuple(focused)) if focused[0] is not None else None,
+        )
+
+    def record_question(self, chat_id: int, *, active: float | None, turn: Turn | None) -> None:
+        """After a question, in one statement: note activity at `active`, keep `turn` as the
+        latest. Running it twice changes nothing more, so a broken connection is retried."""
+        at = active if active is not None else turn.asked if turn is not None else time.time()
+        chat = (chat_id, at, active is not None)
+        if turn is None:
+            self._pool.once(_TOUCH, chat, wait=QUESTION_WAIT_SECONDS)
+        else:
+            self._pool.once(_TOUCH_AND_TURN, (*chat, *turn_row(turn)), wait=QUESTION_WAIT_SECONDS)
 
     # --- Telegram updates ----------------------------------------------------------------------
 
@@ -580,14 +605,7 @@ class PostgresChatStore:
 
     def check_reachable(self, timeout: float) -> str | None:
         """None if a connection of the pool answers within `timeout` seconds, else why not."""
-        try:
-            with self._pool.connection(timeout=timeout) as conn:
-                conn.execute("SELECT 1")
-        except PoolTimeout:
-            return f"PostgreSQL at {self.shown_url} did not answer within {timeout:g} s"
-        except psycopg.Error as exc:
-            return f"PostgreSQL at {self.shown_url} failed: {hide_passwords(str(exc)).strip()}"
-        return None
+        return self._pool.check_reachable(timeout)
 
     def _worker(self) -> int:
         """This store's worker id, its lock held by a live session (reopened when it broke)."""
@@ -641,14 +659,6 @@ def migrate(conn: Conn, shown_url: str) -> int:
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number + 1,))
     return found
-
-
-def unreachable(shown_url: str, timeout: float) -> SettingsError:
-    """The error of a database that cannot be reached: it names the setting, never the password."""
-    return SettingsError(
-        f"cannot connect to PostgreSQL at {shown_url} within {timeout:g} s; "
-        "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
-    )
 
 
 def _one(conn: Conn, sql: str, *params: Any) -> Any:

@@ -24,7 +24,18 @@ from typing import Any, cast
 from ..conversation import Turn
 from ..errors import SettingsError
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
+from .base import (
+    Action,
+    ActionKind,
+    ChatState,
+    ChatSummary,
+    Feedback,
+    KeptAnswer,
+    QuoteRef,
+    StoredArticle,
+    UpdateClaim,
+    own_article_number,
+)
 from .rows import (
     ACTION_COLUMNS,
     ARTICLE_COLUMNS,
@@ -38,6 +49,7 @@ from .rows import (
     quote_ref_from_row,
     quote_row,
     turn_from_row,
+    turn_row,
 )
 
 SCHEMA_VERSION = 4
@@ -317,7 +329,7 @@ class SQLiteChatStore:
         """Note activity in a chat."""
         self._write(
             (_ENSURE_CHAT, (chat_id, at)),
-            ("UPDATE chats SET last_active = max(last_active, ?) WHERE chat_id = ?", (at, chat_id)),
+            (_TOUCH, (at, chat_id)),
         )
 
     def chats(self) -> list[ChatSummary]:
@@ -446,22 +458,7 @@ class SQLiteChatStore:
 
     def put_turn(self, turn: Turn) -> None:
         """Keep the chat's latest question (its turn replaces the one before)."""
-        values = (
-            turn.chat_id,
-            turn.question,
-            turn.topic,
-            turn.asked,
-            turn.focus,
-            turn.article_id,
-            turn.start,
-            turn.end,
-            turn.sentence_start,
-            turn.sentence_end,
-        )
-        self._write(
-            (_ENSURE_CHAT, (turn.chat_id, turn.asked)),
-            (f"INSERT OR REPLACE INTO turns ({TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
-        )
+        self._write((_ENSURE_CHAT, (turn.chat_id, turn.asked)), _put_turn(turn))
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one."""
@@ -469,6 +466,43 @@ class SQLiteChatStore:
         if not rows:
             return None
         return turn_from_row(rows[0])
+
+    def chat_state(self, chat_id: int) -> ChatState:
+        """What a question in the chat needs (focus, article keys, latest turn), in one read."""
+        with self._lock:
+            self._db.execute("BEGIN")  # one snapshot for the three reads
+            try:
+                focus_rows = self._db.execute("SELECT focus FROM chats WHERE chat_id = ?", (chat_id,)).fetchall()
+                keys = self._db.execute(
+                    "SELECT number, checksum FROM articles WHERE owner = ? ORDER BY number", (chat_id,)
+                ).fetchall()
+                turns = self._db.execute(f"SELECT {TURN_COLUMNS} FROM turns WHERE chat_id = ?", (chat_id,)).fetchall()
+                focus = cast(str | None, focus_rows[0][0]) if focus_rows else None
+                number = own_article_number(focus) if focus else None
+                focused = None
+                if number is not None:
+                    found = self._db.execute(
+                        f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE owner = ? AND number = ?", (chat_id, number)
+                    ).fetchall()
+                    focused = article_from_row(found[0]) if found else None
+            finally:
+                self._db.execute("COMMIT")
+        return ChatState(
+            focus,
+            tuple((int(n), str(c)) for n, c in keys),
+            turn_from_row(turns[0]) if turns else None,
+            focused,
+        )
+
+    def record_question(self, chat_id: int, *, active: float | None, turn: Turn | None) -> None:
+        """After a question, in one write: note activity at `active`, keep `turn` as the latest."""
+        at = active if active is not None else turn.asked if turn is not None else time.time()
+        statements: list[tuple[str, tuple[Any, ...]]] = [(_ENSURE_CHAT, (chat_id, at))]
+        if active is not None:
+            statements.append((_TOUCH, (active, chat_id)))
+        if turn is not None:
+            statements.append(_put_turn(turn))
+        self._write(*statements)
 
     # --- Telegram updates ----------------------------------------------------------------------
 
@@ -527,4 +561,9 @@ class SQLiteChatStore:
 
 
 _ENSURE_CHAT = "INSERT OR IGNORE INTO chats (chat_id, last_active) VALUES (?, ?)"
+_TOUCH = "UPDATE chats SET last_active = max(last_active, ?) WHERE chat_id = ?"
 
+
+def _put_turn(turn: Turn) -> tuple[str, tuple[Any, ...]]:
+    """The statement keeping `turn` as its chat's latest."""
+    return f"INSERT OR REPLACE INTO turns ({TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", turn_row(turn)

@@ -1,0 +1,155 @@
+"""The PostgreSQL connection pool as both stores use it: cheap on the answer path, and every
+failure of the database a `DatabaseError` naming SANAD_DATABASE_URL.
+
+Connections are in autocommit mode, so a read of one statement is one round trip (no BEGIN,
+no COMMIT, no ROLLBACK when the connection goes back), and `transaction()` opens an explicit
+one. Nothing is checked when a connection is taken from the pool (psycopg_pool's `check=`
+would cost one more round trip each time). A connection that broke while idle (the server
+restarted, or dropped it) shows it at its first command instead: at BEGIN, or at a read,
+before anything was done; the pool's idle connections are then checked (`ConnectionPool.check`
+replaces the broken ones) and the command tried once more on another connection. A failure
+after that, or anywhere else (the server gone, a connection dropped mid-transaction, no
+connection within the wait) is raised as `DatabaseError`, the original chained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import Connection
+from psycopg.abc import Params
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..errors import DatabaseError, SettingsError
+from ..settings import hide_passwords
+
+Conn = Connection[TupleRow]
+POOL_WAIT_SECONDS = 30.0  # psycopg_pool's default wait for a connection
+
+
+class Pool:
+    """A pool of autocommit connections to one database, opened on construction."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        max_connections: int = 4,
+        connect_timeout: float = 10.0,
+        configure: Callable[[Conn], None] | None = None,
+    ) -> None:
+        self.shown_url = hide_passwords(url)  # the URL as messages may show it
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_connections,
+            open=False,
+            name=name,
+            kwargs={"autocommit": True},
+            configure=configure,
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise unreachable(self.shown_url, connect_timeout) from exc
+
+    @contextmanager
+    def transaction(self, wait: float | None = None) -> Iterator[Conn]:
+        """A connection inside one transaction: committed when the block ends, rolled back when
+        it raises. `wait`: seconds to wait for a connection, else 30. A connection that broke
+        while idle fails at BEGIN (nothing done yet) and is replaced once."""
+        with self._translated(wait), ExitStack() as stack:
+            yield self._begin(stack, wait)
+
+    def read(self, sql: str, params: Params = (), wait: float | None = None) -> list[tuple[Any, ...]]:
+        """The rows of one statement that changes nothing (one round trip; tried once more on
+        another connection when the first was broken)."""
+        return self.once(sql, params, wait, rows=True)
+
+    def once(
+        self, sql: str, params: Params = (), wait: float | None = None, *, rows: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Run one statement in a transaction of its own (autocommit), tried once more when its
+        connection turns out broken: only for statements that may run twice (a read, an upsert
+        whose second run changes nothing). Its rows when `rows`, else []."""
+        with self._translated(wait):
+            try:
+                return self._run(sql, params, wait, rows)
+            except PoolTimeout:
+                raise
+            except psycopg.OperationalError:
+                self._pool.check()  # replaces the idle connections that broke as well
+                return self._run(sql, params, wait, rows)
+
+    def check_reachable(self, timeout: float) -> str | None:
+        """None if a connection of the pool answers within `timeout` seconds, else why not."""
+        try:
+            with self._pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        except PoolTimeout:
+            return f"PostgreSQL at {self.shown_url} did not answer within {timeout:g} s"
+        except psycopg.Error as exc:
+            return f"PostgreSQL at {self.shown_url} failed: {hide_passwords(str(exc)).strip()}"
+        return None
+
+    def close(self) -> None:
+        """Close the pool and its connections."""
+        self._pool.close()
+
+    def _run(self, sql: str, params: Params, wait: float | None, rows: bool) -> list[tuple[Any, ...]]:
+        with self._pool.connection(timeout=wait) as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if rows else []
+
+    def _begin(self, stack: ExitStack, wait: float | None) -> Conn:
+        """A connection with its transaction begun, both ended by `stack`."""
+        for last in (False, True):
+            with ExitStack() as attempt:
+                conn = attempt.enter_context(self._pool.connection(timeout=wait))
+                try:
+                    attempt.enter_context(conn.transaction())
+                except PoolTimeout:
+                    raise
+                except psycopg.OperationalError:
+                    if last:
+                        raise
+                else:
+                    stack.push(attempt.pop_all())
+                    return conn
+            self._pool.check()  # the broken one went back (and was discarded); others may be broken too
+        raise AssertionError("unreachable")  # the second attempt returns or raises
+
+    @contextmanager
+    def _translated(self, wait: float | None) -> Iterator[None]:
+        """Raise the database's failures as DatabaseError."""
+        try:
+            yield
+        except PoolTimeout as exc:
+            waited = POOL_WAIT_SECONDS if wait is None else wait
+            raise database_failed(self.shown_url, f"no connection within {waited:g} s") from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise database_failed(self.shown_url, hide_passwords(str(exc)).strip()) from exc
+
+
+def database_failed(shown_url: str, detail: str) -> DatabaseError:
+    """The error of a database that failed after the store opened: it names the setting and
+    what to do, never the password."""
+    first_line = detail.splitlines()[0] if detail else "no reason given"
+    return DatabaseError(
+        f"PostgreSQL at {shown_url} failed ({first_line}); check that the server runs and that "
+        "SANAD_DATABASE_URL in .env points at it, then try again"
+    )
+
+
+def unreachable(shown_url: str, timeout: float) -> SettingsError:
+    """The error of a database that cannot be reached: it names the setting, never the password."""
+    return SettingsError(
+        f"cannot connect to PostgreSQL at {shown_url} within {timeout:g} s; "
+        "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
+    )
