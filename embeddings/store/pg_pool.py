@@ -68,44 +68,45 @@ class Pool:
             yield self._begin(stack, wait)
 
     def read(self, sql: str, params: Params = (), wait: float | None = None) -> list[tuple[Any, ...]]:
-        """The rows of one statement that changes nothing (one round trip; tried once more on
-        another connection when the first was broken)."""
-        return self.once(sql, params, wait, rows=True)
-
-    def once(
-        self, sql: str, params: Params = (), wait: float | None = None, *, rows: bool = False
-    ) -> list[tuple[Any, ...]]:
-        """Run one statement in a transaction of its own (autocommit), tried once more when its
-        connection turns out broken: only for statements that may run twice (a read, an upsert
-        whose second run changes nothing). Its rows when `rows`, else []."""
+        """The rows of one statement that changes nothing: one round trip, no transaction
+        around it; tried once more on another connection when the first was broken."""
         with self._translated(wait):
             try:
-                return self._run(sql, params, wait, rows)
+                return self._rows(sql, params, wait)
             except PoolTimeout:
                 raise
             except psycopg.OperationalError:
                 self._pool.check()  # replaces the idle connections that broke as well
-                return self._run(sql, params, wait, rows)
+                return self._rows(sql, params, wait)
+
+    def write_lazily(self, sql: str, params: Params = (), wait: float | None = None) -> None:
+        """Run one statement in a transaction whose commit does not wait for the disk
+        (`synchronous_commit = off`): visible to every session at once like any commit, only
+        a crash of the server may lose it (the last fraction of a second of such commits),
+        never part of it. The durability of the SQLite store's commits (WAL, synchronous =
+        NORMAL), for what may be lost so: a chat's activity and its latest question."""
+        with self.transaction(wait) as conn:
+            conn.execute("SET LOCAL synchronous_commit = off")
+            conn.execute(sql, params)
 
     def check_reachable(self, timeout: float) -> str | None:
-        """None if a connection of the pool answers within `timeout` seconds, else why not."""
+        """None if a connection of the pool answers within `timeout` seconds, else why not
+        (a connection broken while idle is replaced first, as for any read)."""
         try:
-            with self._pool.connection(timeout=timeout) as conn:
-                conn.execute("SELECT 1")
-        except PoolTimeout:
-            return f"PostgreSQL at {self.shown_url} did not answer within {timeout:g} s"
-        except psycopg.Error as exc:
-            return f"PostgreSQL at {self.shown_url} failed: {hide_passwords(str(exc)).strip()}"
+            self.read("SELECT 1", wait=timeout)
+        except DatabaseError as exc:
+            if isinstance(exc.__cause__, PoolTimeout):
+                return f"PostgreSQL at {self.shown_url} did not answer within {timeout:g} s"
+            return f"PostgreSQL at {self.shown_url} failed: {hide_passwords(str(exc.__cause__)).strip()}"
         return None
 
     def close(self) -> None:
         """Close the pool and its connections."""
         self._pool.close()
 
-    def _run(self, sql: str, params: Params, wait: float | None, rows: bool) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, params: Params, wait: float | None) -> list[tuple[Any, ...]]:
         with self._pool.connection(timeout=wait) as conn:
-            cursor = conn.execute(sql, params)
-            return cursor.fetchall() if rows else []
+            return conn.execute(sql, params).fetchall()
 
     def _begin(self, stack: ExitStack, wait: float | None) -> Conn:
         """A connection with its transaction begun, both ended by `stack`."""

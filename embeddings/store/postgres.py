@@ -547,13 +547,14 @@ class PostgresChatStore:
 
     def record_question(self, chat_id: int, *, active: float | None, turn: Turn | None) -> None:
         """After a question, in one statement: note activity at `active`, keep `turn` as the
-        latest. Running it twice changes nothing more, so a broken connection is retried."""
+        latest. Its commit does not wait for the disk (`Pool.write_lazily`): the answer is not
+        held up by an fsync, and a crash of the server may lose only that."""
         at = active if active is not None else turn.asked if turn is not None else time.time()
         chat = (chat_id, at, active is not None)
         if turn is None:
-            self._pool.once(_TOUCH, chat, wait=QUESTION_WAIT_SECONDS)
+            self._pool.write_lazily(_TOUCH, chat, wait=QUESTION_WAIT_SECONDS)
         else:
-            self._pool.once(_TOUCH_AND_TURN, (*chat, *turn_row(turn)), wait=QUESTION_WAIT_SECONDS)
+            self._pool.write_lazily(_TOUCH_AND_TURN, (*chat, *turn_row(turn)), wait=QUESTION_WAIT_SECONDS)
 
     # --- Telegram updates ----------------------------------------------------------------------
 
