@@ -23,7 +23,7 @@ from embeddings import DatabaseError, Settings, SettingsError, hide_passwords
 from embeddings.cli import run_command
 from embeddings.settings import database_url_secrets
 from embeddings.store import PostgresChatStore, SQLiteChatStore, UpdateClaim, open_chat_store
-from embeddings.store.postgres import MIGRATIONS, SCHEMA_VERSION
+from embeddings.store.pg_schema import MIGRATIONS, SCHEMA_VERSION
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OWNER = -1001234567890  # a group: chat ids beyond 32 bits

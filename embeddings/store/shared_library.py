@@ -46,7 +46,7 @@ from ..passages import Chunking
 from ..settings import hide_passwords
 from ..types import Article, Passage, Span, text_checksum
 from .pg_pool import Conn, Pool, unreachable
-from .postgres import migrate
+from .pg_schema import migrate
 
 CHANNEL = "sanad_library"
 LIBRARY_LOCK = 0x53414E4142  # held by every write to the shared library until it commits
