@@ -27,7 +27,7 @@ from embeddings.store import (
     SQLiteChatStore,
     UpdateClaim,
 )
-from embeddings.store.sqlite import _MIGRATIONS
+from embeddings.store.sqlite_schema import MIGRATIONS
 from embeddings.types import text_checksum
 
 A, B = 1001, -1002003004  # a private chat and a group
@@ -368,7 +368,7 @@ def test_record_question_notes_activity_and_keeps_the_turn_at_once(make_store: C
 
 def test_sqlite_brings_a_version_1_database_up_to_date(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "sanad.db")
-    db.executescript(f"{_MIGRATIONS[0]} PRAGMA user_version = 1;")
+    db.executescript(f"{MIGRATIONS[0]} PRAGMA user_version = 1;")
     db.execute("INSERT INTO chats (chat_id, last_active) VALUES (?, 0)", (A,))
     db.execute("INSERT INTO actions VALUES ('old-token', ?, 'focus', 'chat/1', '', 1e12)", (A,))
     db.commit()
@@ -383,7 +383,7 @@ def test_sqlite_brings_a_version_1_database_up_to_date(tmp_path: Path) -> None:
 
 def test_sqlite_brings_a_version_1_file_up_to_date(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "sanad.db")
-    db.executescript(f"BEGIN; {_MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
+    db.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
     db.execute("INSERT INTO chats (chat_id, next_number, last_active) VALUES (?, 2, 0)", (A,))
     db.execute(
         "INSERT INTO articles VALUES (?, 1, 'title', 'file.txt', 'old text', '2026-01-01T00:00:00+00:00', ?)",

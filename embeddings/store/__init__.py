@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from .choose import open_chat_store
     from .postgres import PostgresChatStore
     from .shared_library import PostgresLibraryStore
-    from .sqlite import SCHEMA_VERSION, SQLiteChatStore
+    from .sqlite import SQLiteChatStore
+    from .sqlite_schema import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    "SCHEMA_VERSION": ".sqlite",
+    "SCHEMA_VERSION": ".sqlite_schema",
     "Action": ".base",
     "ActionKind": ".base",
     "ChatState": ".base",
