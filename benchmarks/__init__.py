@@ -9,6 +9,8 @@ floor measured in the same run, the two interleaved so that both see the same lo
     build            building the XQuAD-ar index / bare encode of the same passages in batches
     growth           median ask with N passages (1,000,000) / median ask with the shipped article
     memory           peak RSS of `python -m bot` idle; peak RSS of a process serving N passages
+                     from a saved index loaded mapped (model, articles and index shares apart)
+    exact nearest    share of queries whose exact nearest of the N passages the dense search finds
     throughput       questions/s of the bot with 30 chats asking at once, beside the bare
                      encode rate of one process (the ceiling)
     PostgreSQL       median ChatCollections.ask with PostgreSQL / the same with the embedded
@@ -16,9 +18,9 @@ floor measured in the same run, the two interleaved so that both see the same lo
 
 The N passages of the growth step are not embedded: their vectors are random unit vectors
 and their BM25 documents are shuffled sentences of XQuAD-ar, turned into an index of the
-same kinds (FAISS, bm25s with index.py's settings, Passage objects, articles holding the
-text) around the real passages of the shipped article, so that the questions keep their
-answers. The output says so.
+same kinds (FAISS, bm25s with index.py's settings, the passage table, articles holding the
+text), saved and loaded as `load_index` does, around the real passages of the shipped
+article, so that the questions keep their answers. The output says so.
 
     cli.py       the command line: flags, the run's progress, figures or JSON, exit code
     options.py   what to run (BenchOptions) and the error a step gives up with

@@ -16,8 +16,17 @@ from pathlib import Path
 
 from embeddings import Settings, prepare_process, read_environment
 from embeddings.cli import positive_int, run_command
+from embeddings.index import FLAT_MAX_PASSAGES
 
-from .options import DEFAULT_XQUAD, DENSE_KINDS, FULL_GROWTH, QUICK_GROWTH, BenchmarkError, BenchOptions
+from .options import (
+    DEFAULT_XQUAD,
+    DENSE_KINDS,
+    FULL_GROWTH,
+    QUICK_FLAT_MAX,
+    QUICK_GROWTH,
+    BenchmarkError,
+    BenchOptions,
+)
 from .report import report_json, report_lines
 from .run import run_bench
 
@@ -67,6 +76,7 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
             skip_bot=args.skip_bot,
             skip_replicas=args.skip_replicas,
             growth_passages=growth,
+            flat_max=QUICK_FLAT_MAX if quick else FLAT_MAX_PASSAGES,
             dense_kinds=tuple(k.strip() for k in args.dense.split(",") if k.strip()),
             repeats=args.repeats or (1 if quick else 3),
             build_repeats=args.build_repeats or (1 if quick else 2),

@@ -58,6 +58,7 @@ def _environment(settings: Settings) -> dict[str, str]:
             "SANAD_INDEX_DIR": str(settings.index_dir),
             "SANAD_MODEL_CACHE": str(settings.model_cache),
             "EMBEDDING_MODEL": settings.model,
+            "SANAD_BACKEND": settings.backend,
         }
     )
     env.pop("SANAD_DATABASE_URL", None)  # the folder library whose index the run built, as the other steps
@@ -136,8 +137,9 @@ def measure_cold_ask(settings: Settings, runs: int) -> Figure:
         wall,
         " s",
         COLD_ASK_TARGET_S,
-        detail=f"`python -m embeddings ask` in a fresh process, median of {runs}: CPU {cpu:.2f} s, peak RSS "
-        f"{peak:.0f} MB; imports {imports['total']:.2f} s ({heaviest} s); load average {os.getloadavg()[0]:.1f}",
+        detail=f"`python -m embeddings ask` ({settings.backend}) in a fresh process, median of {runs}: "
+        f"CPU {cpu:.2f} s, peak RSS {peak:.0f} MB; imports {imports['total']:.2f} s ({heaviest} s); "
+        f"load average {os.getloadavg()[0]:.1f}",
         raw={
             "runs_s": [round(r.wall_s, 3) for r in measured],
             "cpu_s": round(cpu, 3),

@@ -18,8 +18,9 @@ import bm25s
 import numpy as np
 from bm25s.tokenization import Tokenized
 
-from embeddings import Article, Passage, Span
+from embeddings import Article, Passage
 from embeddings.lexical import Analyzer
+from embeddings.passage_table import PassageTable
 from embeddings.passages import paragraphs
 from embeddings.sentences import split_sentences
 
@@ -79,7 +80,7 @@ class SyntheticCorpus:
     """Passages (with the articles holding their text) and their BM25 documents, in passage order."""
 
     articles: list[Article]
-    passages: list[Passage]
+    passages: PassageTable  # passage i has id i
     documents: TermDocuments
 
 
@@ -121,12 +122,12 @@ def synthetic_corpus(
     fake = max(0, n - len(real_passages))
     per_passage = rng.integers(3, 8, size=fake)
     sentences = rng.integers(0, len(pool.texts), size=int(per_passage.sum()))
-    articles, passages = _synthetic_passages(pool.texts, sentences, per_passage, first_id=len(real_passages))
+    articles, passages = _synthetic_passages(pool.texts, sentences, per_passage)
     fake_tokens, fake_lengths = _gather_terms(pool.terms, sentences, per_passage)
     lengths = np.concatenate([[len(t) for t in real_terms], fake_lengths]).astype(np.int64)
     tokens = np.concatenate([*real_terms, fake_tokens]).astype(np.int32)
     documents = TermDocuments(tokens, np.concatenate([[0], np.cumsum(lengths)]), vocab)
-    return SyntheticCorpus([*real, *articles], [*real_passages, *passages], documents)
+    return SyntheticCorpus([*real, *articles], _with_real(real_passages, passages), documents)
 
 
 def _gather_terms(
@@ -145,33 +146,65 @@ def _gather_terms(
 
 
 def _synthetic_passages(
-    pool_texts: Sequence[str], sentences: np.ndarray, per_passage: np.ndarray, first_id: int
-) -> tuple[list[Article], list[Passage]]:
-    """Articles of 100 paragraphs, each paragraph one passage of whole sentences."""
-    articles: list[Article] = []
-    passages: list[Passage] = []
-    cursor = 0
-    counts = per_passage.tolist()
-    chosen = sentences.tolist()
-    for article_number in range(0, len(counts), PASSAGES_PER_ARTICLE):
-        article_id = f"synthetic-{article_number // PASSAGES_PER_ARTICLE:06d}"
-        lines: list[str] = []
-        offset = 0
-        for paragraph, count in enumerate(counts[article_number : article_number + PASSAGES_PER_ARTICLE], start=1):
-            parts = [pool_texts[i] for i in chosen[cursor : cursor + count]]
-            cursor += count
-            spans = []
-            start = offset
-            for part in parts:
-                spans.append(Span(start, start + len(part)))
-                start += len(part) + 1
-            line = " ".join(parts)
-            passage_id = first_id + len(passages)
-            passages.append(Passage(passage_id, article_id, paragraph, offset, offset + len(line), tuple(spans)))
-            lines.append(line)
-            offset += len(line) + 1
-        articles.append(Article(article_id, f"synthetic article {article_id}", "bench (synthetic)", "\n".join(lines)))
-    return articles, passages
+    pool_texts: Sequence[str], sentences: np.ndarray, per_passage: np.ndarray
+) -> tuple[list[Article], PassageTable]:
+    """Articles of 100 paragraphs, each paragraph one passage of whole sentences joined by a
+    space. The passages are columns (their offsets computed with numpy), never a million
+    `Passage` objects: freed, those would leave the process ~1 GB bigger (pymalloc arenas
+    pinned by the articles made between them)."""
+    count = len(per_passage)
+    sentence_len = np.fromiter((len(t) for t in pool_texts), np.int64, len(pool_texts))[sentences]
+    first_sentence = np.concatenate([[0], np.cumsum(per_passage)]).astype(np.int64)
+    passage_len = np.zeros(count, dtype=np.int64)
+    if count:
+        passage_len = np.add.reduceat(sentence_len, first_sentence[:-1]) + per_passage - 1
+    article = np.arange(count, dtype=np.int64) // PASSAGES_PER_ARTICLE
+    passage_start = _restarting_offsets(passage_len + 1, article)
+    sentence_start = _restarting_offsets(sentence_len + 1, np.repeat(np.arange(count), per_passage))
+    sentence_start += np.repeat(passage_start, per_passage)
+    spans = np.stack([sentence_start, sentence_start + sentence_len], axis=1)
+    bounds = np.stack([passage_start, passage_start + passage_len], axis=1)
+    paragraph = (np.arange(count) % PASSAGES_PER_ARTICLE + 1).astype(np.int32)
+    articles = [
+        _synthetic_article(number, pool_texts, sentences, per_passage, first_sentence)
+        for number in range(-(-count // PASSAGES_PER_ARTICLE))
+    ]
+    table = PassageTable([a.id for a in articles], article.astype(np.int32), paragraph, bounds, first_sentence, spans)
+    return articles, table
+
+
+def _restarting_offsets(lengths: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Where each item starts when items of the same (consecutive) group follow each other
+    and each group starts at 0."""
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    first = np.searchsorted(group, group, side="left")  # index of each group's first item
+    out: np.ndarray = starts - starts[first]
+    return out
+
+
+def _synthetic_article(
+    number: int, pool_texts: Sequence[str], sentences: np.ndarray, per_passage: np.ndarray, first: np.ndarray
+) -> Article:
+    """Synthetic article `number`: its passages' sentences, one paragraph (line) each."""
+    begin, end = number * PASSAGES_PER_ARTICLE, min(len(per_passage), (number + 1) * PASSAGES_PER_ARTICLE)
+    lines = (" ".join(pool_texts[i] for i in sentences[first[p] : first[p + 1]].tolist()) for p in range(begin, end))
+    article_id = f"synthetic-{number:06d}"
+    return Article(article_id, f"synthetic article {article_id}", "bench (synthetic)", "\n".join(lines))
+
+
+def _with_real(real: Sequence[Passage], fake: PassageTable) -> PassageTable:
+    """The real passages (ids 0..) followed by the synthetic ones, as one table."""
+    head = PassageTable.of(list(real))
+    shift = len(head.article_ids)
+    return PassageTable(
+        [*head.article_ids, *fake.article_ids],
+        np.concatenate([head.article, fake.article + shift]).astype(np.int32),
+        np.concatenate([head.paragraph, fake.paragraph]).astype(np.int32),
+        np.concatenate([head.bounds, fake.bounds]).astype(np.int64),
+        np.concatenate([head.sentence_rows[:-1], fake.sentence_rows + head.sentence_rows[-1]]).astype(np.int64),
+        np.concatenate([head.sentences, fake.sentences]).astype(np.int64),
+    )
 
 
 def synthetic_bm25(documents: TermDocuments) -> bm25s.BM25:

@@ -83,3 +83,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def mapped_mb(folder: Path) -> dict[str, float]:
+    """Resident MB of this process's mappings of the files under `folder`, by the first part
+    of their path there (e.g. "bm25", "vectors.npy"): what a mapped index holds in memory."""
+    out: dict[str, float] = {}
+    current: str | None = None
+    root = str(folder.resolve())
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and not fields[0].endswith(":"):  # a mapping's header line: range, perms, ..., path
+            path = fields[5] if len(fields) >= 6 else ""
+            current = Path(path).relative_to(root).parts[0] if path.startswith(root + "/") else None
+        elif current is not None and fields and fields[0] == "Rss:":
+            out[current] = out.get(current, 0.0) + int(fields[1]) / 1024.0
+    return {k: round(v, 1) for k, v in sorted(out.items())}

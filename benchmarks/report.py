@@ -59,6 +59,7 @@ def report_lines(figures: Sequence[Figure], seconds: float) -> list[str]:
 def report_json(figures: Sequence[Figure], options: BenchOptions, seconds: float) -> dict[str, Any]:
     """One object: each figure's value under its key, then the raw numbers and the setup."""
     out: dict[str, Any] = {f.key: dict(f.values) if f.values is not None else f.value for f in figures}
+    out["backend"] = next((f.raw["backend"] for f in figures if "backend" in f.raw), None)  # the served one
     out["raw"] = {f.key: dict(f.raw) for f in figures}
     out["targets"] = {f.key: f.target for f in figures if f.target is not None}
     out["met"] = {f.key: f.met for f in figures if f.target is not None}

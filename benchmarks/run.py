@@ -10,11 +10,13 @@ from pathlib import Path
 
 from embeddings import ArticleError, IndexedLibrary, Settings
 from embeddings.model import load_encoder
+from embeddings.settings import TORCH_BACKEND
 
+from .backends import measure_backends
 from .bot_load import measure_bot
 from .chat_add import measure_chat_memory
 from .cold import measure_cold_ask
-from .core import QUESTIONS, measure_answer_overhead, measure_build, xquad_articles
+from .core import QUESTIONS, measure_answer_overhead, measure_build, passage_texts, xquad_articles
 from .growth import measure_growth
 from .options import BenchOptions
 from .postgres import import_shipped, measure_postgres_answer, postgres_server
@@ -26,11 +28,14 @@ Progress = Callable[[str], None]
 
 def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> list[Figure]:
     """Every step in order; a step skipped by the options gives a figure of None. The index is
-    built in a temporary folder, so the project's own is never touched."""
+    built in a temporary folder, so the project's own is never touched. The in-process steps
+    run sentence-transformers on torch (their floor is its bare `encode`); the cold ask and the
+    bot run the settings' backend (SANAD_BACKEND, the default unless set) over its own index."""
     with tempfile.TemporaryDirectory(prefix="sanad-bench-index-") as folder:
-        settings = replace(settings, index_dir=Path(folder) / "index")
+        served = replace(settings, index_dir=Path(folder) / "index-served")
+        settings = replace(settings, index_dir=Path(folder) / "index", backend=TORCH_BACKEND)
         progress("loading the model…")
-        encoder = load_encoder(settings.model, settings.model_cache)
+        encoder = load_encoder(settings.model, settings.model_cache, TORCH_BACKEND)
         progress("indexing the shipped article (as the bot does)…")
         shared = IndexedLibrary.open(settings, encoder=encoder, log=lambda _: None)
         small = shared.engine
@@ -40,13 +45,19 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         progress("1/5 answer overhead…")
         overhead = measure_answer_overhead(small, questions, options.repeats)
         figures = [overhead]
-        progress(f"cold ask: {options.cold_runs} fresh `python -m embeddings ask` processes…")
-        figures.append(measure_cold_ask(settings, options.cold_runs))
-        progress("2/5 build…")
         xquad = xquad_articles(options.xquad, options.build_paragraphs)
+        progress("backends: a question and passages on torch, onnx and onnx-int8…")
+        passages = passage_texts(xquad, small.config)
+        backends = measure_backends(served, encoder, questions, passages, options.repeats)
+        figures.append(backends)
+        progress(f"cold ask ({served.backend}): {options.cold_runs} fresh `python -m embeddings ask` processes…")
+        IndexedLibrary.open(served, log=lambda _: None).close()  # the served backend's index, built beforehand
+        figures.append(measure_cold_ask(served, options.cold_runs))
+        progress("2/5 build…")
         figures.append(measure_build(encoder, xquad, options.build_repeats))
         if options.skip_growth:
             figures += [skipped("growth_ratio", "growth", "--skip-growth"), skipped("index_1m_rss_mb", "index RSS", "")]
+            figures += [skipped("index_1m_exact_recall", "exact nearest", "")]
         else:
             progress(f"3/5 growth to {options.growth_passages:,} passages…")
             figures += measure_growth(small, xquad, options, questions)
@@ -59,7 +70,9 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         else:
             progress("4-5/5 the bot: memory and throughput, then link → ready…")
             links = (small.articles[0], xquad, options.repeats + 2)
-            figures += measure_bot(settings, QUESTIONS, options.waves, overhead.raw["encode_ms"], links)
+            # the bot's ceiling: 1 / the served backend's own encode of one question
+            served_ms = backends.raw["query_ms"][served.backend]
+            figures += measure_bot(served, QUESTIONS, options.waves, served_ms, links)
         if options.skip_replicas:
             figures += [skipped("postgres_answer_ratio", "PostgreSQL answer", "--skip-replicas")]
             figures += [skipped("replicas_qps", "replicas", ""), skipped("replica_rss_mb", "replica RSS", "")]

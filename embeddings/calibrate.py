@@ -293,7 +293,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     data = read_squad(path)
     print(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…", file=sys.stderr)
-    encoder = load_encoder(settings.model, settings.model_cache)
+    encoder = load_encoder(settings.model, settings.model_cache, settings.backend)
     samples = collect(data, encoder, args.folds, log=lambda m: print(m, file=sys.stderr, flush=True))
     impossible = sum(not q.answerable for q in data.questions)
     folds = f"leave-article-out and leave-paragraph-out, {args.folds} folds each"
@@ -302,10 +302,11 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         "questions": len(data.questions),
         "articles": len(data.articles),
         "unanswerable_from": "is_impossible questions" if impossible else folds,
+        "backend": settings.backend,
         "fitted": datetime.date.today().isoformat(),
     }
     calibration = fit(samples, settings.model, used, args.folds)
-    out = Path(args.out) if args.out else calibration_path(settings.model)
+    out = Path(args.out) if args.out else calibration_path(settings.model, settings.backend)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(calibration.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({"out": str(out), **calibration.figures}))

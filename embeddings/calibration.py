@@ -164,10 +164,12 @@ def decision_features(lead_features: np.ndarray, scores: np.ndarray, lead: int) 
     return np.concatenate([lead_features, [float(scores[lead]), min(margin, 5.0), share]])
 
 
-def calibration_path(model: str) -> Path:
-    """Where the packaged calibration of `model` is (it may not exist)."""
+def calibration_path(model: str, backend: str = "torch") -> Path:
+    """Where the packaged calibration of `model` on `backend` is (it may not exist): each
+    backend of the default model has its own (int8 weights shift the cosines), e.g.
+    default.json (torch), default-onnx-int8.json."""
     name = "default" if model == "default" else "".join(c if c.isalnum() else "_" for c in model)
-    return PACKAGED / f"{name}.json"
+    return PACKAGED / (f"{name}.json" if backend == "torch" else f"{name}-{backend}.json")
 
 
 def read_calibration(path: Path) -> Calibration:
@@ -184,9 +186,10 @@ def read_calibration(path: Path) -> Calibration:
         raise CalibrationError(f"{path}: {exc}") from exc
 
 
-def load_calibration(model: str, path: Path | None = None) -> Calibration:
-    """The calibration to use with `model`: `path` if given, else the packaged one for the
-    model; a model without one gets the default model's, with a warning to calibrate."""
+def load_calibration(model: str, path: Path | None = None, backend: str = "torch") -> Calibration:
+    """The calibration to use with `model` on `backend`: `path` if given, else the packaged one
+    for the model and backend; a model without one gets the default model's on torch, with a
+    warning to calibrate."""
     if path is not None:
         calibration = read_calibration(path)
         if calibration.model != model:
@@ -194,13 +197,14 @@ def load_calibration(model: str, path: Path | None = None) -> Calibration:
                 "the calibration %s was fitted for model %r, not %r", path, calibration.model, model
             )
         return calibration
-    own = calibration_path(model)
+    own = calibration_path(model, backend)
     if own.is_file():
         return read_calibration(own)
     logging.getLogger(__name__).warning(
-        "no calibration for the model %r: its answers are decided with the default model's, whose "
+        "no calibration for the model %r on the %s backend: its answers are decided with the default model's, whose "
         "probabilities do not fit it; run: python -m embeddings calibrate FILE.json --out PATH "
         "and set SANAD_CALIBRATION=PATH",
         model,
+        backend,
     )
     return read_calibration(calibration_path("default"))

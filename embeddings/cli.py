@@ -32,7 +32,7 @@ from .engine import question_text
 from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError, SettingsError
 from .indexed_library import IndexedLibrary
 from .library import Library
-from .model import Encoder, load_encoder, load_question_encoder
+from .model import load_encoder
 from .process import prepare_process
 from .settings import Settings, parse_positive_int, read_environment
 from .types import Answer, Article, Quote
@@ -87,11 +87,9 @@ def _shared_articles(settings: Settings) -> Iterator[Library | PostgresLibrarySt
 
 
 @contextmanager
-def _opened_library(settings: Settings, asking: bool = False) -> Iterator[IndexedLibrary]:
-    """The shared library with its index and the model (closed after the block); `asking`:
-    the model as `ask` needs it (`_question_encoder`)."""
-    encoder = _question_encoder(settings) if asking else None
-    library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
+def _opened_library(settings: Settings) -> Iterator[IndexedLibrary]:
+    """The shared library with its index and the model (closed after the block)."""
+    library = IndexedLibrary.open(settings, log=_err, progress=True)
     try:
         yield library
     finally:
@@ -120,7 +118,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from .lexical import Analyzer
 
     _err("Loading the embedding model…")
-    encoder = load_encoder(settings.model, settings.model_cache)
+    encoder = load_encoder(settings.model, settings.model_cache, settings.backend)
     _err(f"Embedding {len(articles)} article(s)…")
     config = RetrievalConfig()
     index = build_index(articles, encoder, Analyzer(), config.chunking, progress=True)
@@ -294,15 +292,13 @@ def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 @contextmanager
-def _opened_chats(settings: Settings, asking: bool = False) -> Iterator[ChatCollections]:
-    """The chats' collections beside the shared library (both closed after the block);
-    `asking`: the model as `ask` needs it (`_question_encoder`)."""
+def _opened_chats(settings: Settings) -> Iterator[ChatCollections]:
+    """The chats' collections beside the shared library (both closed after the block)."""
     from .chats import ChatCollections
 
     store = _open_store(settings)
     try:
-        encoder = _question_encoder(settings) if asking else None
-        library = IndexedLibrary.open(settings, log=_err, progress=True, encoder=encoder)
+        library = IndexedLibrary.open(settings, log=_err, progress=True)
     except BaseException:
         store.close()
         raise
@@ -406,20 +402,14 @@ def answer_text(answer: Answer) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _question_encoder(settings: Settings) -> Encoder:
-    """The model as `ask` needs it: torch only if the index must be (re)built, the question
-    embedded in numpy otherwise (model.py, `load_question_encoder`)."""
-    return load_question_encoder(settings.model, settings.model_cache)
-
-
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
     if args.chat is not None:
-        with _opened_chats(settings, asking=True) as chats:
+        with _opened_chats(settings) as chats:
             answer = chats.ask(args.chat, args.question, everything=True, touch=False, converse=False).answer
     else:
-        with _opened_library(settings, asking=True) as library:
+        with _opened_library(settings) as library:
             answer = library.ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
@@ -438,8 +428,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     data = read_squad(Path(args.file))
     _err(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…")
-    encoder = RememberingEncoder(load_encoder(settings.model, settings.model_cache))
-    calibration = load_calibration(settings.model, settings.calibration)
+    encoder = RememberingEncoder(load_encoder(settings.model, settings.model_cache, settings.backend))
+    calibration = load_calibration(settings.model, settings.calibration, settings.backend)
     if settings.abstain_threshold is not None:
         calibration = calibration.with_answer_threshold(settings.abstain_threshold)
     opened = Engine.from_articles(data.articles, encoder, progress=True, abstention=calibration.always_answering())

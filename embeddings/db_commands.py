@@ -91,7 +91,7 @@ def import_all(
     refuse_non_empty(store)  # before the model loads and anything is embedded
     library = None
     if articles:
-        encoder = encoder or load_encoder(settings.model, settings.model_cache)
+        encoder = encoder or load_encoder(settings.model, settings.model_cache, settings.backend)
         chunking = RetrievalConfig().chunking
         space = store.space(VectorSpace(encoder.name, encoder.dim, chunking))
         library = library_import(articles, settings.index_dir, encoder, chunking, space, progress=progress)

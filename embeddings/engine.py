@@ -49,7 +49,7 @@ class RetrievalConfig:
 def abstention_for(settings: Settings) -> Calibration:
     """The calibration for the settings' model (SANAD_CALIBRATION's if set), with
     SANAD_ABSTAIN_THRESHOLD as its answer threshold when that is set."""
-    calibration = load_calibration(settings.model, settings.calibration)
+    calibration = load_calibration(settings.model, settings.calibration, settings.backend)
     if settings.abstain_threshold is None:
         return calibration
     return calibration.with_answer_threshold(settings.abstain_threshold)

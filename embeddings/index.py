@@ -3,9 +3,12 @@
     index/
       manifest.json   format, model, dimension, chunking, article checksums, file hashes
       vectors.faiss   one L2-normalised vector per passage (inner product = cosine): exact
-                      search up to 50,000 passages, an IVF index (16 of √n lists probed) above
+                      search up to 50,000 passages; above, an IVF-PQ index (√n lists, 32
+                      probed, dim/16 bytes a vector) whose candidates are re-ranked exactly
+      vectors.npy     above 50,000 passages only: the float32 vectors themselves, mapped, read
+                      only for the candidates re-ranked (and for lending to a rebuild)
       bm25/           bm25s index over stemmed, folded passage terms
-      passages.json   passage offsets into the articles
+      passages/       passage offsets into the articles, as columns (passage_table.py)
       sentences.npy   one L2-normalised vector per sentence of each passage, passages in
                       order (the evidence that a sentence answers, answer.py)
 
@@ -14,9 +17,12 @@ checks the manifest against the articles, model and chunking it is asked for (st
 and every file against its hash (corrupt, naming the file).
 
 Loading maps the files instead of copying them (FAISS `IO_FLAG_MMAP_IFC`, bm25s `mmap=True`,
-`np.load(mmap_mode="r")`): a cold start reads only the pages a question touches, and the OS
-shares them between processes. A loaded index is read-only; files are never changed in
-place (a save writes a new folder), so a mapping always sees the files that were checked.
+`np.load(mmap_mode="r")` for the passage columns), and the float and sentence vectors are read
+from their files row by row when asked for (row_file.py: mapped, the rows scattered over a
+million vectors would each bring 64 KB into the process's memory): a cold start reads only
+the pages a question touches, and the OS shares them between processes. A loaded index is
+read-only; files are never changed in place (a save writes a new folder), so a mapping always
+sees the files that were checked.
 
 Rebuilding is incremental: `build_index(..., previous=index)` takes the passage and sentence
 vectors of every article whose id and checksum the previous index holds, built with the same model and
@@ -44,24 +50,39 @@ import numpy as np
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .lexical import Analyzer
 from .model import Encoder
+from .passage_table import PassageTable
 from .passages import Chunking, article_passages
-from .types import Article, Passage, Span
+from .row_file import RowFile
+from .types import Article, Passage
 
-FORMAT = 2  # 2: sentence vectors
+FORMAT = 3  # 2: sentence vectors; 3: passages as columns, IVF-PQ with exact vectors beside
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
-PASSAGES = "passages.json"
+EXACT = "vectors.npy"
+PASSAGES = "passages"
 SENTENCES = "sentences.npy"
 BM25_DIR = "bm25"
 REBUILD_HINT = "rebuild it with: python -m embeddings build"
 
 # Exact (flat) search reads every vector for every question: ~0.28 µs a passage on our
 # 2-core machine, 280 ms at 1,000,000 passages (5x embedding the question). Up to
-# FLAT_MAX_PASSAGES it stays under ~15 ms and exact; above, an IVF index with √n lists
-# probes IVF_PROBES of them: 2 ms at 1,000,000 (`python -m benchmarks`).
+# FLAT_MAX_PASSAGES it stays under ~15 ms and exact; above, an IVF-PQ index with √n lists
+# probes IVF_PROBES of them (~1 ms at 1,000,000) and holds dim/16 bytes a vector (24 for
+# 384 dimensions, 1/64 of float32) in memory; the RERANK × n best of its candidates are
+# scored exactly from the float vectors, mapped from vectors.npy. At 1,000,000 random
+# vectors the probes, not the codes, decide what is found: 32 probes find the exact
+# nearest of a vector perturbed to cosine 0.8 ~0.85 of the time, 16 ~0.65, with 24, 48 or
+# 96 code bytes alike; 16-dimensional sub-vectors train ~10x faster than 8-dimensional
+# ones in FAISS 1.15 (2 s against 27 s on 10,000 vectors of 384). README, Benchmarks.
 FLAT_MAX_PASSAGES = 50_000
-IVF_PROBES = 16
+IVF_PROBES = 32
+RERANK = 2
 _IVF_TRAIN_PER_LIST = 64  # training points per list (FAISS warns below 39)
+_PQ_TRAIN_MIN = 256 * 40  # each 8-bit sub-quantizer has 256 centroids
+_PQ_BYTES_PER_DIM = 1 / 16
+# FAISS encodes a block of vectors with a table of block × 256 × sub-quantizers floats:
+# 1.6 GB for 65,536 vectors of 24 codes, 100 MB for 4,096.
+_ADD_BLOCK = 4096
 _IVF_SAMPLE_SEED = 20250917  # the same vectors always give the same index
 
 
@@ -99,20 +120,27 @@ class IndexKey:
 class SearchIndex:
     """Dense and lexical search over the passages of a set of articles.
 
-    `bm25` is None when no passage has a single term (for example, no articles at all)."""
+    `bm25` is None when no passage has a single term (for example, no articles at all).
+    `exact` holds the float vectors when `vectors` is approximate (IVF-PQ above
+    FLAT_MAX_PASSAGES): its candidates are re-ranked by their exact inner products, and
+    vectors are read back from it, never decoded from the compressed codes."""
 
     def __init__(
         self,
         key: IndexKey,
-        passages: list[Passage],
+        passages: Sequence[Passage],
         vectors: faiss.Index,
         bm25: bm25s.BM25 | None,
-        sentence_vectors: np.ndarray | None = None,
+        sentence_vectors: np.ndarray | RowFile | None = None,
+        exact: np.ndarray | RowFile | None = None,
     ) -> None:
         self.key = key
-        self.passages = passages
+        self.passages = PassageTable.of(passages)
         self._vectors = vectors
-        self._sentence_rows = np.cumsum([0] + [len(p.sentences) for p in passages])
+        if exact is not None and exact.shape != (vectors.ntotal, vectors.d):
+            raise ValueError(f"{exact.shape[0]} exact vectors for {vectors.ntotal} indexed ones")
+        self._exact = exact
+        self._sentence_rows = self.passages.sentence_rows
         if sentence_vectors is None:
             sentence_vectors = np.zeros((int(self._sentence_rows[-1]), vectors.d), dtype=np.float32)
         if sentence_vectors.shape != (int(self._sentence_rows[-1]), vectors.d):
@@ -121,25 +149,48 @@ class SearchIndex:
         self._bm25 = bm25
         self._doc_freq = np.diff(np.asarray(bm25.scores["indptr"])) if bm25 is not None else np.zeros(0)
         self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
-        self._rows = rows_by_article(passages)
         self._prefixes: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
 
+    def with_dense(self, vectors: faiss.Index, exact: np.ndarray | RowFile | None = None) -> SearchIndex:
+        """The same passages, BM25 and sentence vectors over another dense index of the same
+        vectors (to compare kinds of index, or search without re-ranking: `exact=None`)."""
+        return SearchIndex(self.key, self.passages, vectors, self._bm25, self._sentence_vectors, exact)
+
+    @property
+    def dense(self) -> faiss.Index:
+        """The FAISS index searched first (compressed above FLAT_MAX_PASSAGES)."""
+        return self._vectors
+
     def dense_search(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The `n` passages nearest the query vector: (ids, cosines), best first."""
-        scores, ids = self._vectors.search(query.reshape(1, -1), min(n, len(self)))
+        """The `n` passages nearest the query vector: (ids, cosines), best first. Above
+        FLAT_MAX_PASSAGES, RERANK × n candidates of the compressed index, re-ranked by their
+        exact cosines (the ones returned)."""
+        wanted = min(n, len(self)) if self._exact is None else min(RERANK * n, len(self))
+        scores, ids = self._vectors.search(query.reshape(1, -1), wanted)
         keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+        found, approximate = ids[0][keep], scores[0][keep]
+        if self._exact is None:
+            return found, approximate
+        exact = self.dense_scores(query, found)
+        order = np.argsort(-exact, kind="stable")[:n]
+        return found[order], exact[order]
 
     def dense_scores(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Cosine of the query with the given passages."""
         if len(ids) == 0:
             return np.zeros(0, dtype=np.float32)
-        vectors = self._vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
-        scores: np.ndarray = vectors @ query.reshape(-1)
+        scores: np.ndarray = self._stored(np.asarray(ids, dtype=np.int64)) @ query.reshape(-1)
         return scores
+
+    def _stored(self, ids: np.ndarray) -> np.ndarray:
+        """The float vectors of these passages: rows of the exact vectors (read from
+        vectors.npy when loaded) or reconstructed by FAISS from a flat index."""
+        if self._exact is None:
+            return self._vectors.reconstruct_batch(ids)
+        return np.asarray(self._exact[ids], dtype=np.float32)
 
     def lexical_scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (0 where none occurs)."""
@@ -155,21 +206,21 @@ class SearchIndex:
 
     def article_sentence_vectors(self, article_id: str) -> np.ndarray:
         """The sentence vectors of all of one article's passages, passages in order."""
-        ids = self._rows.get(article_id, [])
-        if not ids:
+        ids = self.passages.rows_of(article_id)
+        if not len(ids):
             return np.zeros((0, self._vectors.d), dtype=np.float32)
-        return np.concatenate([self.sentence_vectors(i) for i in ids])
+        return np.concatenate([self.sentence_vectors(int(i)) for i in ids])
 
     def article_passages(self, article_id: str) -> list[Passage]:
         """One article's passages, in order (numbered as in this index)."""
-        return [self.passages[i] for i in self._rows.get(article_id, [])]
+        return [self.passages[int(i)] for i in self.passages.rows_of(article_id)]
 
     def article_vectors(self, article_id: str) -> np.ndarray:
         """The vectors of one article's passages, in passage order (shape (n, dim))."""
-        ids = self._rows.get(article_id, [])
-        if not ids:
+        ids = self.passages.rows_of(article_id)
+        if not len(ids):
             return np.zeros((0, self._vectors.d), dtype=np.float32)
-        return self._vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return self._stored(ids)
 
     def is_unseen(self, term: str) -> bool:
         """True when no passage holds the term, or (for a prefix of a term, as evidence.py
@@ -225,7 +276,8 @@ def build_index(
     vectors, sentence_vectors = _vectors(articles, passages, texts, encoder, chunking, previous, progress)
     dense = new_dense_index(vectors)
     key = IndexKey.of(encoder, chunking, articles)
-    return SearchIndex(key, passages, dense, _bm25(passage_texts, analyzer), sentence_vectors)
+    exact = None if is_exact(dense) else vectors
+    return SearchIndex(key, passages, dense, _bm25(passage_texts, analyzer), sentence_vectors, exact)
 
 
 def _cut_passages(
@@ -262,23 +314,38 @@ def lending_index(
     return SearchIndex(key, passages, flat, None, sentence_vectors)
 
 
-def new_dense_index(vectors: np.ndarray) -> faiss.Index:
-    """The inner-product FAISS index of these vectors (id = row): exact up to
-    FLAT_MAX_PASSAGES, IVF-Flat above (approximate; it can still reconstruct by id)."""
+def new_dense_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_PASSAGES) -> faiss.Index:
+    """The inner-product FAISS index of these vectors (id = row): exact up to `flat_max`
+    passages, IVF-PQ above (approximate and compressed: a SearchIndex keeps the float
+    vectors beside it to re-rank, see `is_exact`). Trained on a sample, so that a million
+    vectors build in minutes."""
     count, dim = vectors.shape
-    if count <= FLAT_MAX_PASSAGES:
+    if count <= flat_max:
         flat = faiss.IndexFlatIP(dim)
         if count:
             flat.add(vectors)
         return flat
     lists = int(math.sqrt(count))
-    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(_IVF_SAMPLE_SEED).choice(count, min(count, _IVF_TRAIN_PER_LIST * lists), False)
-    ivf.train(vectors[np.sort(sample)])
-    ivf.add(vectors)
-    ivf.make_direct_map()  # dense_scores and article_vectors reconstruct vectors by id
+    ivf = faiss.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, lists, _pq_bytes(dim), 8, faiss.METRIC_INNER_PRODUCT)
+    size = min(count, max(_IVF_TRAIN_PER_LIST * lists, _PQ_TRAIN_MIN))
+    sample = np.random.default_rng(_IVF_SAMPLE_SEED).choice(count, size, False)
+    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+    for start in range(0, count, _ADD_BLOCK):  # in blocks: a mapped file is never read whole
+        ivf.add(np.ascontiguousarray(vectors[start : start + _ADD_BLOCK], dtype=np.float32))
     ivf.nprobe = IVF_PROBES  # saved with the index
     return ivf
+
+
+def is_exact(dense: faiss.Index) -> bool:
+    """True for an index that stores the vectors themselves (flat, IVF-Flat, HNSW-Flat);
+    False for one that stores codes (IVF-PQ), beside which the float vectors are kept."""
+    return not isinstance(dense, faiss.IndexIVFPQ)
+
+
+def _pq_bytes(dim: int) -> int:
+    """Sub-quantizers (one byte each) for `dim` dimensions: about dim/16, dividing dim."""
+    target = max(1, round(dim * _PQ_BYTES_PER_DIM))
+    return max(m for m in range(1, target + 1) if dim % m == 0)
 
 
 def _vectors(
@@ -348,8 +415,14 @@ def _data_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
-def _passages_json(passages: list[Passage]) -> list[list[Any]]:
-    return [[p.article_id, p.paragraph, p.start, p.end, [[s.start, s.end] for s in p.sentences]] for p in passages]
+def _save_rows(vectors: np.ndarray | RowFile, path: Path) -> None:
+    """`np.save` of float32 rows, written in blocks through a file (not a mapping, whose
+    written pages would count in this process's memory); `vectors` may itself be mapped."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False}
+    with path.open("wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {**header, "shape": vectors.shape})
+        for start in range(0, len(vectors), 1 << 16):
+            handle.write(np.ascontiguousarray(vectors[start : start + (1 << 16)], dtype=np.float32).tobytes())
 
 
 def save_index(index: SearchIndex, folder: Path) -> None:
@@ -360,8 +433,10 @@ def save_index(index: SearchIndex, folder: Path) -> None:
         faiss.write_index(index._vectors, str(work / VECTORS))
         if index._bm25 is not None:
             index._bm25.save(str(work / BM25_DIR), show_progress=False)
-        (work / PASSAGES).write_text(json.dumps(_passages_json(index.passages)), encoding="utf-8")
-        np.save(work / SENTENCES, index._sentence_vectors, allow_pickle=False)
+        index.passages.save(work / PASSAGES)
+        if index._exact is not None:
+            _save_rows(index._exact, work / EXACT)
+        _save_rows(index._sentence_vectors, work / SENTENCES)
         files = {str(p.relative_to(work)): _sha256(p) for p in _data_files(work)}
         manifest = {"format": FORMAT, **index.key.to_json(), "passages": len(index), "files": files}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -446,11 +521,22 @@ def _read_checked(folder: Path, manifest: dict[str, Any]) -> SearchIndex:
     passages = _read_passages(folder / PASSAGES)
     if len(passages) != vectors.ntotal or len(passages) != manifest.get("passages"):
         raise IndexCorruptError(f"{folder / PASSAGES} does not match {folder / VECTORS}; {REBUILD_HINT}")
+    exact = _read_exact(folder / EXACT) if EXACT in manifest["files"] else None
+    if is_exact(vectors) != (exact is None):
+        beside = f"{folder / EXACT} is missing or does not belong beside {folder / VECTORS}"
+        raise IndexCorruptError(f"{beside}; {REBUILD_HINT}")
     try:
-        sentence_vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
-        return SearchIndex(IndexKey.from_json(manifest), passages, vectors, bm25, sentence_vectors)
+        sentence_vectors = RowFile(folder / SENTENCES)
+        return SearchIndex(IndexKey.from_json(manifest), passages, vectors, bm25, sentence_vectors, exact)
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"{folder / SENTENCES} does not match {folder / PASSAGES}; {REBUILD_HINT}") from exc
+
+
+def _read_exact(path: Path) -> RowFile:
+    try:
+        return RowFile(path)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} cannot be read as vectors; {REBUILD_HINT}") from exc
 
 
 def _load_bm25(path: Path) -> bm25s.BM25:
@@ -460,12 +546,8 @@ def _load_bm25(path: Path) -> bm25s.BM25:
         raise IndexCorruptError(f"{path} cannot be read by bm25s; {REBUILD_HINT}") from exc
 
 
-def _read_passages(path: Path) -> list[Passage]:
+def _read_passages(path: Path) -> PassageTable:
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        return [
-            Passage(i, str(aid), int(par), int(s), int(e), tuple(Span(int(a), int(b)) for a, b in sents))
-            for i, (aid, par, s, e, sents) in enumerate(rows)
-        ]
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
+        return PassageTable.load(path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
         raise IndexCorruptError(f"{path} is damaged ({type(exc).__name__}); {REBUILD_HINT}") from exc

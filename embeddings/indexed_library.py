@@ -145,7 +145,7 @@ class FolderLibrary(IndexedLibrary):
         config = config or RetrievalConfig()
         library = Library(settings.articles_dir)
         articles = library.list()
-        encoder = encoder or load_encoder(settings.model, settings.model_cache)
+        encoder = encoder or load_encoder(settings.model, settings.model_cache, settings.backend)
         analyzer = Analyzer()
         key = IndexKey.of(encoder, config.chunking, articles)
         try:

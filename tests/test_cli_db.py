@@ -23,7 +23,7 @@ from embeddings import IndexedLibrary, Settings, SettingsError
 from embeddings.cli import main
 from embeddings.db_commands import import_all
 from embeddings.indexed_library import FolderLibrary
-from embeddings.model import SentenceTransformerEncoder
+from embeddings.model import Encoder
 from embeddings.store import Feedback, KeptAnswer, PostgresChatStore, QuoteRef, SQLiteChatStore
 from embeddings.store.pg_schema import SCHEMA_VERSION
 from embeddings.store.shared_library import PostgresLibraryStore
@@ -244,7 +244,7 @@ def test_db_import_refuses_a_database_holding_library_rows_before_loading_the_mo
 
 
 def test_the_library_commands_change_postgresql_and_a_running_replica_follows(
-    run: Run, postgres_url: str, tmp_path: Path, real_encoder: SentenceTransformerEncoder
+    run: Run, postgres_url: str, tmp_path: Path, real_encoder: Encoder
 ) -> None:
     _fill(tmp_path / "sanad.db").close()
     shutil.copytree(ARTICLES_DIR, tmp_path / "articles")

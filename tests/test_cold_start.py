@@ -1,7 +1,8 @@
 """A cold `python -m embeddings ask` loads only what answering needs: run for real in a fresh
 process over a ready index, it answers without ever importing the page fetcher (httpx), the
-article extractor (trafilatura, lxml), PostgreSQL (psycopg) or torch (the question is
-embedded in numpy; numpy_bert.py). How long it takes is a benchmark (`cold_ask_s`), not a test."""
+article extractor (trafilatura, lxml), PostgreSQL (psycopg), or torch, transformers and
+sentence-transformers (the default backend embeds the question with onnxruntime; onnx_encoder.py).
+How long it takes is a benchmark (`cold_ask_s`), not a test."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import importlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from embeddings import IndexedLibrary, Settings
-from embeddings.model import SentenceTransformerEncoder
+from embeddings.model import Encoder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "ما الخطر الذي قال بوتين إنه لا يزال موجودا؟"
@@ -45,17 +47,21 @@ print(json.dumps({"exit": code, "modules": sorted({name.split(".")[0] for name i
 
 
 @pytest.fixture(scope="module")
-def ready_index(real_encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the shipped article, built beforehand (a cold `ask` only loads it)."""
+def ready_index(real_encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the shipped article by the default backend, built beforehand (a cold `ask`
+    only loads it)."""
     index_dir = tmp_path_factory.mktemp("cold") / "index"
     settings = Settings(index_dir=index_dir, model_cache=Settings().model_cache)
     IndexedLibrary.open(settings, encoder=real_encoder, log=logging.getLogger(__name__).info)
     return index_dir
 
 
-def run_probe(index_dir: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, object], list[str]]:
-    """Run `python -m embeddings ARGS` in a fresh process: the process, its answer (when it
-    printed JSON) and the top-level packages it had loaded by the end."""
+def run_probe(
+    index_dir: Path, *args: str, backend: str | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, object], list[str]]:
+    """Run `python -m embeddings ARGS` in a fresh process (SANAD_BACKEND=`backend`, or unset: the
+    default): the process, its answer (when it printed JSON) and the top-level packages it had
+    loaded by the end."""
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -63,6 +69,9 @@ def run_probe(index_dir: Path, *args: str) -> tuple[subprocess.CompletedProcess[
         "SANAD_INDEX_DIR": str(index_dir),
     }
     env.pop("SANAD_DATABASE_URL", None)
+    env.pop("SANAD_BACKEND", None)
+    if backend is not None:
+        env["SANAD_BACKEND"] = backend
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)],
         env=env,
@@ -96,6 +105,17 @@ def test_the_probe_sees_what_a_command_imports(
     assert "httpx" in modules
 
 
+def test_the_probe_sees_torch_when_the_backend_is_torch(ready_index: Path, tmp_path: Path) -> None:
+    # SANAD_BACKEND=torch answers through sentence-transformers (the index of the default
+    # backend is rebuilt for it: another backend, other cosines), so the probe would see torch.
+    index = tmp_path / "index"
+    shutil.copytree(ready_index, index)
+    done, answer, modules = run_probe(index, "ask", QUESTION, "--json", backend="torch")
+    assert answer["exit"] == 0 and answer["kind"] == "answer", done.stderr
+    assert "Rebuilding" in done.stderr
+    assert {"torch", "sentence_transformers"} <= set(modules)
+
+
 @pytest.mark.parametrize("package", ["embeddings", "embeddings.store", "embeddings.fetch"])
 def test_every_exported_name_is_there_on_first_use(package: str) -> None:
     module = importlib.import_module(package)
@@ -107,7 +127,7 @@ def test_every_exported_name_is_there_on_first_use(package: str) -> None:
 
 @pytest.mark.parametrize(("setting", "threads"), [(None, 1), ("2", 2)])
 def test_entry_points_run_numpy_blas_on_one_thread_unless_told(setting: str | None, threads: int) -> None:
-    # Questions are small matrix products (numpy_bert.py); OPENBLAS_NUM_THREADS still wins.
+    # numpy's products in the answer's features are small; OPENBLAS_NUM_THREADS still wins.
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     env.pop("OPENBLAS_NUM_THREADS", None)
     if setting is not None:

@@ -70,7 +70,7 @@ def test_manifest_records_model_dimension_chunking_and_article_checksums(
     assert manifest["dim"] == fake_encoder.dim
     assert manifest["chunking"] == {"max_chars": 1200, "overlap": 1}
     assert manifest["articles"] == [{"id": shipped_article.id, "checksum": shipped_article.checksum}]
-    assert {"vectors.faiss", "passages.json"} <= set(manifest["files"])
+    assert {"vectors.faiss", "passages/bounds.npy", "passages/article_ids.json"} <= set(manifest["files"])
     assert any(name.startswith("bm25/") for name in manifest["files"])
 
 
@@ -113,7 +113,14 @@ def test_index_is_stale_when_the_chunking_differs(
 
 @pytest.mark.parametrize(
     "name",
-    ["vectors.faiss", "passages.json", "bm25/vocab.index.json", "bm25/data.csc.index.npy", "bm25/params.index.json"],
+    [
+        "vectors.faiss",
+        "passages/bounds.npy",
+        "passages/article_ids.json",
+        "bm25/vocab.index.json",
+        "bm25/data.csc.index.npy",
+        "bm25/params.index.json",
+    ],
 )
 def test_a_flipped_byte_makes_the_index_corrupt_naming_the_file(saved: Path, built: SearchIndex, name: str) -> None:
     flip_byte(saved / name)

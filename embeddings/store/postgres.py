@@ -27,7 +27,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import Any, cast
 
@@ -468,6 +468,10 @@ class PostgresChatStore:
         """Close the pool, its connections and the worker's session (its claims become takeable)."""
         with self._session_lock:
             if self._session is not None:
+                # Released here, not when the server notices the closed socket: a replica
+                # taking over the role right after this close must find the locks free.
+                with suppress(psycopg.Error):
+                    self._session.execute("SELECT pg_advisory_unlock_all()")
                 self._session.close()
                 self._session = None
         self._pool.close()

@@ -10,7 +10,7 @@ import pytest
 from bot_harness import ARTICLES_DIR, TOKEN, BotThread, start_bot
 
 from embeddings import IndexedLibrary, Settings
-from embeddings.model import SentenceTransformerEncoder
+from embeddings.model import Encoder
 from testkit.fake_telegram import FakeTelegram, Sent
 
 
@@ -25,7 +25,7 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def library(engine_settings: Settings, real_encoder: SentenceTransformerEncoder) -> IndexedLibrary:
+def library(engine_settings: Settings, real_encoder: Encoder) -> IndexedLibrary:
     """The shipped library with the session's real model, opened (and its index built) once."""
     return IndexedLibrary.open(engine_settings, encoder=real_encoder, log=logging.getLogger("tests.library").info)
 

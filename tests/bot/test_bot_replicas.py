@@ -20,7 +20,7 @@ from bot.redact import quiet_http_libraries
 from bot.settings import BotSettings
 from embeddings import IndexedLibrary, Settings
 from embeddings.fetch import FetchPolicy
-from embeddings.model import SentenceTransformerEncoder
+from embeddings.model import Encoder
 from testkit.fake_telegram import FakeTelegram
 from tests.fetch_server import TITLE, FetchTestServer
 
@@ -64,7 +64,7 @@ class Replica:
 
 
 def test_an_article_added_on_one_bot_is_answered_by_the_other(
-    postgres_url: str, tmp_path: Path, real_encoder: SentenceTransformerEncoder, pages: FetchTestServer
+    postgres_url: str, tmp_path: Path, real_encoder: Encoder, pages: FetchTestServer
 ) -> None:
     token = "10020030{}:replica-{}_token_for_the_fake_server_00"
     a = Replica(token.format(0, "a"), postgres_url, tmp_path / "a", RecordingEncoder(real_encoder))

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from embeddings import IndexedLibrary, Settings
 from embeddings.db_commands import import_all
-from embeddings.model import SentenceTransformerEncoder
+from embeddings.model import Encoder
 from embeddings.store import PostgresLibraryStore
 from testkit.fake_telegram import FakeTelegram
 from testkit.telegram_objects import chat_json
@@ -94,7 +94,7 @@ def replicas(
     postgres_url: str,
     engine_settings: Settings,
     library: IndexedLibrary,
-    real_encoder: SentenceTransformerEncoder,
+    real_encoder: Encoder,
     tmp_path: Path,
 ) -> Iterator[tuple[FakeTelegram, list[Replica]]]:
     """The fake (one delivery at a time) and two healthy replicas sharing `postgres_url`, its
