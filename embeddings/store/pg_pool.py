@@ -84,8 +84,21 @@ class Pool:
         (`synchronous_commit = off`): visible to every session at once like any commit, only
         a crash of the server may lose it (the last fraction of a second of such commits),
         never part of it. The durability of the SQLite store's commits (WAL, synchronous =
-        NORMAL), for what may be lost so: a chat's activity and its latest question."""
-        with self.transaction(wait) as conn:
+        NORMAL), for what may be lost so: a chat's activity and its latest question.
+        Sent in one pipeline (one round trip: each one waits for the server's process to be
+        scheduled, milliseconds when the cores are busy). Only for a statement that may run
+        twice: a connection that broke while idle is replaced and the statement sent again."""
+        with self._translated(wait):
+            try:
+                self._lazily(sql, params, wait)
+            except PoolTimeout:
+                raise
+            except psycopg.OperationalError:
+                self._pool.check()
+                self._lazily(sql, params, wait)
+
+    def _lazily(self, sql: str, params: Params, wait: float | None) -> None:
+        with self._pool.connection(timeout=wait) as conn, conn.pipeline(), conn.transaction():
             conn.execute("SET LOCAL synchronous_commit = off")
             conn.execute(sql, params)
 
