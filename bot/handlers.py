@@ -10,7 +10,7 @@ import time
 from telegram import Chat, Message, Update
 from telegram.error import TelegramError
 
-from embeddings import ArticleNotFoundError, QuestionError
+from embeddings import ArticleNotFoundError, DatabaseError, QuestionError
 
 from . import adding, answer_buttons, messages
 from .context import SanadContext
@@ -81,18 +81,23 @@ async def remove_article(update: Update, context: SanadContext) -> None:
 
 
 async def report_error(update: object, context: SanadContext) -> None:
-    """Log the failure with its traceback, then tell the user, if any, that it went wrong."""
+    """Log the failure with its traceback (a failed database: its message, which says what to
+    check), then tell the user, if any, that it went wrong and to try again."""
     if not isinstance(update, Update):
         outside = "Error outside any update (polling for updates, or a background task); carrying on"
         logger.error(outside, exc_info=context.error)
         return
     chat = update.effective_chat
     where = f" in chat {chat.id}" if chat else ""
-    logger.error("Failed to handle update %s%s", update.update_id, where, exc_info=context.error)
+    database_down = isinstance(context.error, DatabaseError)
+    if database_down:
+        logger.error("Failed to handle update %s%s: %s", update.update_id, where, context.error)
+    else:
+        logger.error("Failed to handle update %s%s", update.update_id, where, exc_info=context.error)
     if chat is None:
         return
     try:
-        await context.bot.send_message(chat.id, messages.ERROR)
+        await context.bot.send_message(chat.id, messages.DATABASE_DOWN if database_down else messages.ERROR)
     except TelegramError as exc:
         logger.warning("Could not tell chat %s about the failure: %s", chat.id, exc)
 

@@ -61,6 +61,9 @@ UNKNOWN_COMMAND = "لا أعرف هذا الأمر. اكتب سؤالك مباش
 
 ERROR = "عذرًا، حدث خطأ أثناء معالجة طلبك. حاول مرة أخرى بعد قليل."
 
+# The database (PostgreSQL mode) failed while handling the update (DatabaseError).
+DATABASE_DOWN = "عذرًا، تعذّر الوصول إلى قاعدة البيانات الآن، فلم أستطع إتمام طلبك. حاول مرة أخرى بعد قليل."
+
 # --- the library (admins) ----------------------------------------------------------------
 
 ADMIN_ONLY = (

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .errors import (
         ArticleError,
         ArticleNotFoundError,
+        DatabaseError,
         EvalFileError,
         ExtractError,
         ExtractReason,
@@ -84,6 +85,7 @@ __all__ = [
     "Collection",
     "Context",
     "ContextParagraph",
+    "DatabaseError",
     "Encoder",
     "Engine",
     "EvalFileError",
@@ -164,6 +166,7 @@ _EXPORTS = {
     "ContextParagraph": ".kept_answer",
     "Encoder": ".model",
     "Engine": ".engine",
+    "DatabaseError": ".errors",
     "EvalFileError": ".errors",
     "ExtractError": ".errors",
     "ExtractReason": ".errors",

@@ -38,7 +38,7 @@ from .index import IndexKey, SearchIndex, load_index, read_index, save_index
 from .indexed_library import IndexedLibrary
 from .library import is_url
 from .settings import Settings
-from .store.base import ChatStore, StoredArticle, own_article_id, own_article_number
+from .store.base import ChatState, ChatStore, StoredArticle, own_article_id, own_article_number
 from .store.choose import open_chat_store
 from .types import Answer, Article, text_checksum
 
@@ -186,35 +186,48 @@ class ChatCollections:
         """The answer from the chat's focus (unless `everything`), else from all it can see,
         with up to `k` quotes (default: the engine's top_k); `touch` notes the chat's activity.
         With `converse`, a follow-up question leans on the chat's previous one (same focus,
-        within `follow_up_seconds`), and the question is kept as the chat's latest turn. Slow
-        (CPU): call it from a worker thread."""
-        if touch:
-            self.touch(chat_id)
-        focus = None if everything else self.focus(chat_id)
-        engine = self._engine(chat_id, focus)
+        within `follow_up_seconds`), and the question is kept as the chat's latest turn. The
+        store is read once before answering and written once after. Slow (CPU): call it from
+        a worker thread."""
+        state = self.store.chat_state(chat_id)
+        focus = None if everything else self._focused(chat_id, state)
+        engine = self._engine(chat_id, focus, state.article_keys)
+        now = self._clock()
+        active = now if touch else None
         if not converse:
-            return ChatAnswer(engine.ask(question, k=k), focus)
-        now, focus_id = self._clock(), focus.id if focus is not None else ""
-        previous = self.store.last_turn(chat_id)
+            answer = engine.ask(question, k=k)
+            if touch:
+                self.store.record_question(chat_id, active=active, turn=None)
+            return ChatAnswer(answer, focus)
+        focus_id = focus.id if focus is not None else ""
         leaned = follow_up(
             question,
-            previous,
+            state.turn,
             now=now,
             focus=focus_id,
             window=self.follow_up_seconds,
             terms_of=engine.analyzer.terms,
         )
         answer, used = answer_in_turn(lambda q, f: engine.ask(q, k=k, follow_up=f), question, leaned)
-        self.store.put_turn(next_turn(chat_id, question, now, focus_id, answer, used))
+        turn = next_turn(chat_id, question, now, focus_id, answer, used)
+        self.store.record_question(chat_id, active=active, turn=turn)
         return ChatAnswer(answer, focus, follow_up=used is not None)
 
-    def _engine(self, chat_id: int, focus: Article | None) -> Engine:
+    def _focused(self, chat_id: int, state: ChatState) -> Article | None:
+        """The chat's focused article as the state read it, if the chat can still see it."""
+        if state.focus is None:
+            return None
+        if own_article_number(state.focus) is not None:
+            return state.focused.article() if state.focused is not None else None
+        return next((a for a in self.library.articles if a.id == state.focus), None)
+
+    def _engine(self, chat_id: int, focus: Article | None, keys: tuple[tuple[int, str], ...]) -> Engine:
         shared = self.library.engine
-        if focus is None and not self.store.article_keys(chat_id):
+        if focus is None and not keys:
             self._drop(chat_id)  # loaded before its articles went (forgotten by another process)
             return shared  # nothing of its own: the shared library, as before
         with self._chat_lock(chat_id):
-            loaded = self._load(chat_id, shared)
+            loaded = self._load(chat_id, shared, keys)
             if focus is not None:
                 key = (focus.id, focus.checksum)
                 if key not in loaded.focused:
@@ -299,11 +312,12 @@ class ChatCollections:
         with self._guard:
             return self._locks.setdefault(chat_id, threading.Lock())
 
-    def _load(self, chat_id: int, shared: Engine) -> _LoadedChat:
+    def _load(self, chat_id: int, shared: Engine, keys: tuple[tuple[int, str], ...] | None = None) -> _LoadedChat:
         """The chat's collections (loaded or rebuilt from the store; call with its lock held). A
         loaded chat whose articles changed in the store meanwhile (another process, e.g. the
-        CLI's `remove --chat`) is loaded again."""
-        stored = tuple((own_article_id(number), checksum) for number, checksum in self.store.article_keys(chat_id))
+        CLI's `remove --chat`) is loaded again. `keys`: its articles' keys, if just read."""
+        keys = tuple(self.store.article_keys(chat_id)) if keys is None else keys
+        stored = tuple((own_article_id(number), checksum) for number, checksum in keys)
         with self._guard:
             loaded = self._loaded.get(chat_id)
             if loaded is not None and loaded.own.index.key.articles == stored:

@@ -36,7 +36,8 @@ def _database_url(settings: Settings, command: str) -> str:
 
 def cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the PostgreSQL schema up to date (nothing to do: says so, exit code 0)."""
-    from .store.postgres import SCHEMA_VERSION, PostgresChatStore
+    from .store.pg_schema import SCHEMA_VERSION
+    from .store.postgres import PostgresChatStore
 
     store = PostgresChatStore(_database_url(settings, "upgrade"))
     store.close()

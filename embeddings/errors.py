@@ -21,6 +21,8 @@ translates by it, and `typing.get_args` lists the codes, e.g. to check a table o
     │   ├── IndexStaleError
     │   └── IndexCorruptError
     ├── QuestionError              the question itself is unusable (empty, ...)
+    ├── DatabaseError              PostgreSQL (SANAD_DATABASE_URL) failed after the store opened:
+    │                              down, restarted, unreachable; trying again later may work
     ├── LimitError                 .limit, .allowed: a chat or a user reached a limit of adding
     │                              (articles_per_chat, adds_per_hour)
     ├── CalibrationError           a calibration file cannot be read or does not fit the code
@@ -119,6 +121,10 @@ class IndexCorruptError(IndexStateError):
 
 class QuestionError(SanadError):
     """The question cannot be answered as asked (for example, it is empty)."""
+
+
+class DatabaseError(SanadError):
+    """The database (SANAD_DATABASE_URL) failed while in use; the message says what to check."""
 
 
 class LimitError(SanadError):

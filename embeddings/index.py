@@ -39,7 +39,7 @@ import math
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .lexical import Analyzer
 from .model import Encoder
 from .passage_table import PassageTable
-from .passages import Chunking, build_passages
+from .passages import Chunking, article_passages
 from .row_file import RowFile
 from .types import Article, Passage
 
@@ -211,6 +211,10 @@ class SearchIndex:
             return np.zeros((0, self._vectors.d), dtype=np.float32)
         return np.concatenate([self.sentence_vectors(int(i)) for i in ids])
 
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """One article's passages, in order (numbered as in this index)."""
+        return [self.passages[int(i)] for i in self.passages.rows_of(article_id)]
+
     def article_vectors(self, article_id: str) -> np.ndarray:
         """The vectors of one article's passages, in passage order (shape (n, dim))."""
         ids = self.passages.rows_of(article_id)
@@ -267,13 +271,35 @@ def build_index(
     """Cut the articles into passages and index them densely and lexically; the vectors of
     articles unchanged since `previous` (same id, text, model and chunking) are reused."""
     texts = {a.id: a.text for a in articles}
-    passages = build_passages(articles, chunking)
+    passages = _cut_passages(articles, encoder, chunking, previous)
     passage_texts = [texts[p.article_id][p.start : p.end] for p in passages]
     vectors, sentence_vectors = _vectors(articles, passages, texts, encoder, chunking, previous, progress)
     dense = new_dense_index(vectors)
     key = IndexKey.of(encoder, chunking, articles)
     exact = None if is_exact(dense) else vectors
     return SearchIndex(key, passages, dense, _bm25(passage_texts, analyzer), sentence_vectors, exact)
+
+
+def _cut_passages(
+    articles: Sequence[Article],
+    encoder: Encoder,
+    chunking: Chunking,
+    previous: SearchIndex | Sequence[SearchIndex] | None,
+) -> list[Passage]:
+    """The passages of `articles`, ids 0..n-1 in article order. Cutting is deterministic, so an
+    article that an index of `previous` holds unchanged (same text, model and chunking) keeps
+    the passages it has there, renumbered; the others are cut (`article_passages`)."""
+    lenders = [previous] if isinstance(previous, SearchIndex) else list(previous or ())
+    held = [(lender, reusable_articles(lender, encoder, chunking)) for lender in lenders]
+    out: list[Passage] = []
+    for article in articles:
+        first = len(out)
+        lender = next((index for index, keys in held if (article.id, article.checksum) in keys), None)
+        if lender is None:
+            out.extend(article_passages(article, chunking, first_id=first))
+        else:
+            out.extend([replace(p, id=first + i) for i, p in enumerate(lender.article_passages(article.id))])
+    return out
 
 
 def lending_index(

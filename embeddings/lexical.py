@@ -8,6 +8,7 @@ for Latin-script words; numbers are kept whole.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 import Stemmer
 
@@ -57,3 +58,32 @@ class Analyzer:
                 else:
                     out.append(self._arabic.stemWord(word))
         return out
+
+
+class RememberingAnalyzer(Analyzer):
+    """An Analyzer that remembers the terms of each text it analysed, until `keep_only` drops
+    the texts no longer wanted. bm25s cannot add a document to an index, so a replica rebuilds
+    its BM25 after each change of the library; with this, only the new passages are analysed
+    (the analysis, not the BM25 arithmetic, is most of a rebuild). Use it for building only:
+    questions would fill it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._known: dict[str, tuple[str, ...]] = {}
+        self._known_lock = threading.Lock()
+
+    def terms(self, text: str) -> list[str]:
+        """Stemmed content terms of `text`, in order, repeats kept (remembered)."""
+        with self._known_lock:
+            known = self._known.get(text)
+        if known is None:
+            known = tuple(super().terms(text))
+            with self._known_lock:
+                self._known[text] = known
+        return list(known)
+
+    def keep_only(self, texts: Iterable[str]) -> None:
+        """Forget the terms of every text but these."""
+        wanted = set(texts)
+        with self._known_lock:
+            self._known = {text: terms for text, terms in self._known.items() if text in wanted}

@@ -9,7 +9,11 @@ An add or remove on any process commits the rows and a change row, then NOTIFYs.
 replica follows (`start_sync`: a `ChangeListener` thread) and applies the changes after the
 last one it applied, in their order, reading the vectors from the database: a replica that
 missed notifications (reconnected, or started late) catches up from that number. The
-writer applies its own change the same way before `add_article` returns.
+writer applies its own change the same way before `add_article` returns. Applying builds a new
+index of the articles, the vectors of those it held lent by the old one and those of the
+changed ones read from the database; bm25s cannot add or remove a document, so BM25 is built
+again, from terms remembered per passage (`RememberingAnalyzer`): only the new passages are
+analysed.
 
 A replica that loses the database keeps answering from memory; its listener reconnects
 (backing off to 5 s) and catches up; adds and removes fail until the database is back.
@@ -31,7 +35,7 @@ from .engine import Engine, RetrievalConfig
 from .errors import ArticleError
 from .index import IndexKey, SearchIndex, build_index, lending_index
 from .indexed_library import IndexedLibrary, Log, new_engine, open_model
-from .lexical import Analyzer
+from .lexical import Analyzer, RememberingAnalyzer
 from .listener import ChangeListener
 from .model import Encoder
 from .passages import build_passages
@@ -91,6 +95,7 @@ class ReplicatedLibrary(IndexedLibrary):
         self._last_delay: float | None = None
         self._apply_lock = threading.Lock()
         self._listener: ChangeListener | None = None
+        self._passage_terms = RememberingAnalyzer()  # the BM25 terms of the library's passages
 
     @classmethod
     def open_database(
@@ -202,7 +207,17 @@ class ReplicatedLibrary(IndexedLibrary):
             for article, vectors in zip(missing, vectors_by_article(fresh, missing).values(), strict=True):
                 self.store.put_vectors(self._space_id, article, vectors)
             lenders.append(fresh)
-        return self._engine.build(articles, also=lenders, progress=progress)
+        engine = self._engine
+        built = Collection.build(
+            articles,
+            engine.encoder,
+            self._passage_terms,  # the passages of the articles kept are not analysed again
+            engine.config.chunking,
+            previous=[engine.collection.index, *lenders],
+            progress=progress,
+        )
+        self._passage_terms.keep_only(built.articles[p.article_id].text[p.start : p.end] for p in built.index.passages)
+        return built
 
     # --- writing -----------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from embeddings.db_commands import import_all
 from embeddings.indexed_library import FolderLibrary
 from embeddings.model import Encoder
 from embeddings.store import Feedback, KeptAnswer, PostgresChatStore, QuoteRef, SQLiteChatStore
-from embeddings.store.postgres import SCHEMA_VERSION
+from embeddings.store.pg_schema import SCHEMA_VERSION
 from embeddings.store.shared_library import PostgresLibraryStore
 from embeddings.store.transfer import LIBRARY_TABLES, TABLES
 

@@ -114,6 +114,24 @@ def test_a_removal_on_one_replica_propagates_to_the_others(open_replica: Open) -
         a.remove_article(palms.id)
 
 
+def test_changes_applied_one_by_one_give_the_index_a_fresh_start_builds(open_replica: Open) -> None:
+    following, _ = open_replica()
+    writer, _ = open_replica(follow=False)
+    water, _ = writer.add_article(WATER, "water", "https://example.com/water")
+    palms, _ = writer.add_article(PALMS, "palms", "https://example.com/palms")
+    following.catch_up()
+    writer.remove_article(water.id)
+    writer.add_article(COACH, "coach", "https://example.com/coach")
+    writer.add_article(WATER + "\nوستبدأ المحطة العمل في الصيف.", "water again", "https://example.com/water2")
+    following.catch_up()
+    fresh, _ = open_replica(follow=False)
+    assert ids(following) == ids(fresh) and following.index.passages == fresh.index.passages
+    terms = Analyzer().terms(f"{WATER_QUESTION} {PALMS_QUESTION} مدرب الصيف")
+    assert np.allclose(following.index.lexical_scores(terms), fresh.index.lexical_scores(terms))
+    assert all(same_vectors(following, fresh, article_id) for article_id in ids(fresh))
+    assert palms.id in ids(following) and water.id not in ids(following)
+
+
 def test_a_replica_started_after_the_changes_catches_up_without_embedding(open_replica: Open) -> None:
     a, _ = open_replica(follow=False)
     for text, title in ((WATER, "محطة"), (PALMS, "حديقة"), (COACH, "مدرب")):

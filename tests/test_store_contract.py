@@ -16,7 +16,9 @@ from embeddings.conversation import Turn
 from embeddings.errors import SettingsError
 from embeddings.store import (
     SCHEMA_VERSION,
+    ChatState,
     ChatStore,
+    ChatSummary,
     Feedback,
     KeptAnswer,
     PostgresChatStore,
@@ -25,7 +27,7 @@ from embeddings.store import (
     SQLiteChatStore,
     UpdateClaim,
 )
-from embeddings.store.sqlite import _MIGRATIONS
+from embeddings.store.sqlite_schema import MIGRATIONS
 from embeddings.types import text_checksum
 
 A, B = 1001, -1002003004  # a private chat and a group
@@ -328,12 +330,45 @@ def test_a_turn_goes_with_its_article_and_with_its_chat(make_store: Callable[[],
     assert store.last_turn(A) is None and store.last_turn(B) is not None
 
 
+def test_chat_state_reads_what_a_question_needs_of_that_chat_only(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    assert store.chat_state(A) == ChatState(None, (), None, None)  # a chat never seen
+    first, second = add(store, A, "first of mine"), add(store, A, "second of mine")
+    add(store, B, "the group's")
+    store.set_focus(A, f"chat/{first}")
+    store.put_turn(turn(A, "سؤالي", focus=f"chat/{first}"))
+    state = store.chat_state(A)
+    assert state.focus == f"chat/{first}" and state.turn == turn(A, "سؤالي", focus=f"chat/{first}")
+    assert state.article_keys == ((first, text_checksum("first of mine")), (second, text_checksum("second of mine")))
+    assert state.focused == store.article(A, first)
+    store.set_focus(A, "lib-article")  # a library article: the store does not hold it
+    assert store.chat_state(A).focus == "lib-article" and store.chat_state(A).focused is None
+    store.set_focus(B, f"chat/{first}")  # B's own number 1 is B's article, never A's
+    assert store.chat_state(B).focused == store.article(B, 1) and store.chat_state(B).turn is None
+
+
+def test_record_question_notes_activity_and_keeps_the_turn_at_once(make_store: Callable[[], ChatStore]) -> None:
+    store = make_store()
+    store.record_question(A, active=5_000_000_000.0, turn=turn(A, "سؤال أول", asked=5_000_000_000.0))
+    store.record_question(A, active=4_000_000_000.0, turn=turn(A, "سؤال ثان", asked=4_000_000_000.0))
+    store.record_question(B, active=None, turn=turn(B, "بلا نشاط", asked=3_000_000_000.0))
+    store.record_question(B, active=None, turn=turn(B, "ولا هذا", asked=6_000_000_000.0))
+    store.record_question(-5, active=2_000_000_000.0, turn=None)
+    assert store.last_turn(A) == turn(A, "سؤال ثان", asked=4_000_000_000.0)  # the latest kept, activity never back
+    assert store.last_turn(B) == turn(B, "ولا هذا", asked=6_000_000_000.0) and store.last_turn(-5) is None
+    assert store.chats() == [
+        ChatSummary(B, 0, 3_000_000_000.0),  # activity not noted: the chat's row made at its first turn
+        ChatSummary(-5, 0, 2_000_000_000.0),
+        ChatSummary(A, 0, 5_000_000_000.0),
+    ]
+
+
 # --- SQLite specifics ------------------------------------------------------------------------
 
 
 def test_sqlite_brings_a_version_1_database_up_to_date(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "sanad.db")
-    db.executescript(f"{_MIGRATIONS[0]} PRAGMA user_version = 1;")
+    db.executescript(f"{MIGRATIONS[0]} PRAGMA user_version = 1;")
     db.execute("INSERT INTO chats (chat_id, last_active) VALUES (?, 0)", (A,))
     db.execute("INSERT INTO actions VALUES ('old-token', ?, 'focus', 'chat/1', '', 1e12)", (A,))
     db.commit()
@@ -348,7 +383,7 @@ def test_sqlite_brings_a_version_1_database_up_to_date(tmp_path: Path) -> None:
 
 def test_sqlite_brings_a_version_1_file_up_to_date(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "sanad.db")
-    db.executescript(f"BEGIN; {_MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
+    db.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
     db.execute("INSERT INTO chats (chat_id, next_number, last_active) VALUES (?, 2, 0)", (A,))
     db.execute(
         "INSERT INTO articles VALUES (?, 1, 'title', 'file.txt', 'old text', '2026-01-01T00:00:00+00:00', ?)",

@@ -19,10 +19,11 @@ import psycopg
 import pytest
 from postgres_server import PostgresServer, postgres_or_skip, start_postgres
 
-from embeddings import Settings, SettingsError, hide_passwords
+from embeddings import DatabaseError, Settings, SettingsError, hide_passwords
+from embeddings.cli import run_command
 from embeddings.settings import database_url_secrets
 from embeddings.store import PostgresChatStore, SQLiteChatStore, UpdateClaim, open_chat_store
-from embeddings.store.postgres import MIGRATIONS, SCHEMA_VERSION
+from embeddings.store.pg_schema import MIGRATIONS, SCHEMA_VERSION
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OWNER = -1001234567890  # a group: chat ids beyond 32 bits
@@ -167,6 +168,56 @@ def test_a_stopped_server_is_reported_unreachable_without_the_password(tmp_path:
         assert reason is not None and "PostgreSQL at" in reason and "hunter2" not in reason, reason
         server.resume()
         assert _retry_while_unreachable(store) is None
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_a_restart_between_two_questions_costs_no_error() -> None:
+    server = start_postgres(cleanup="stop")
+    store = PostgresChatStore(server.url())
+    try:
+        store.add_article(OWNER, "t", "s", "before the restart", "2026-12-01T09:00:00+00:00")
+        steps: list[Callable[[], object]] = [
+            lambda: store.add_article(OWNER, "t", "s", "after a restart", "2026-12-01T09:00:00+00:00"),  # BEGIN
+            lambda: store.chat_state(OWNER),  # a read of one statement
+            lambda: store.record_question(OWNER, active=1_000.0, turn=None),  # a write that may run twice
+        ]
+        for step in steps:
+            server.pause()
+            server.resume()
+            step()  # its connection broke while idle: replaced, not reported
+        assert [number for number, _ in store.chat_state(OWNER).article_keys] == [1, 2]
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_a_database_failing_after_start_is_a_sanad_error_naming_the_setting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = start_postgres(cleanup="stop")
+    store = PostgresChatStore(server.url().replace("postgres:@", "postgres:hunter2-secret@"))
+    try:
+        store.add_article(OWNER, "t", "s", "kept", "2026-12-01T09:00:00+00:00")
+        server.pause()
+        steps: list[Callable[[], object]] = [
+            lambda: store.chat_state(OWNER),
+            lambda: store.record_question(OWNER, active=1_000.0, turn=None),
+            lambda: store.add_article(OWNER, "t", "s", "lost", "2026-12-01T09:00:00+00:00"),
+        ]
+        for step in steps:
+            with pytest.raises(DatabaseError) as raised:
+                step()
+            shown = str(raised.value)
+            assert shown.startswith("PostgreSQL at ") and "SANAD_DATABASE_URL" in shown, shown
+            assert "try again" in shown and "hunter2" not in shown, shown
+        assert run_command(lambda: len(store.chat_state(OWNER).article_keys)) == 2  # the CLI's edge
+        printed = capsys.readouterr().err
+        assert printed.startswith("error: PostgreSQL at ") and "SANAD_DATABASE_URL" in printed, printed
+        server.resume()
+        assert _retry_while_unreachable(store) is None
+        assert [number for number, _ in store.chat_state(OWNER).article_keys] == [1]
     finally:
         store.close()
         server.stop()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .base import (
         Action,
         ActionKind,
+        ChatState,
         ChatStore,
         ChatSummary,
         Feedback,
@@ -38,12 +39,14 @@ if TYPE_CHECKING:
     from .choose import open_chat_store
     from .postgres import PostgresChatStore
     from .shared_library import PostgresLibraryStore
-    from .sqlite import SCHEMA_VERSION, SQLiteChatStore
+    from .sqlite import SQLiteChatStore
+    from .sqlite_schema import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",
     "Action",
     "ActionKind",
+    "ChatState",
     "ChatStore",
     "ChatSummary",
     "Feedback",
@@ -61,9 +64,10 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    "SCHEMA_VERSION": ".sqlite",
+    "SCHEMA_VERSION": ".sqlite_schema",
     "Action": ".base",
     "ActionKind": ".base",
+    "ChatState": ".base",
     "ChatStore": ".base",
     "ChatSummary": ".base",
     "Feedback": ".base",

@@ -154,6 +154,19 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class ChatState:
+    """What answering a question in a chat needs from the store, read at once: its focus (a
+    collection id), the (number, checksum) of each of its articles, its latest turn, and the
+    focused article itself when it is one of the chat's own (None when it is a library one,
+    or gone)."""
+
+    focus: str | None
+    article_keys: tuple[tuple[int, str], ...]
+    turn: Turn | None
+    focused: StoredArticle | None
+
+
+@dataclass(frozen=True)
 class UpdateClaim:
     """What claiming a Telegram update gave: `claimed` (handle it now: this is attempt number
     `attempt`), `done` (handled already: do nothing) or `busy` (a live worker handles it)."""
@@ -266,6 +279,15 @@ class ChatStore(Protocol):
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one (none once its article or the chat is deleted)."""
+        ...
+
+    def chat_state(self, chat_id: int) -> ChatState:
+        """What a question in the chat needs (focus, article keys, latest turn), in one read."""
+        ...
+
+    def record_question(self, chat_id: int, *, active: float | None, turn: Turn | None) -> None:
+        """After a question, in one write: note activity at `active` (None: do not) and keep
+        `turn` as the chat's latest (None: keep the one it has)."""
         ...
 
     def claim_update(self, update_id: int) -> UpdateClaim:

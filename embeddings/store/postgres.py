@@ -6,24 +6,9 @@ transaction on a connection of the pool. A chat's next number is taken with `UPD
 two adds for one owner, from any two processes, never get the same number (and the
 (owner, number) key would refuse a duplicate anyway).
 
-The schema's version is the highest row of `schema_version`; `MIGRATIONS[n]` takes the
-database from version n to n + 1. Opening a store applies the missing ones in one
-transaction under an advisory lock, so two replicas starting together do not race (the
-second waits, then finds nothing to do); a database newer than this code is refused.
-`python -m embeddings db upgrade` does the same without starting anything.
+The schema and its migrations are in `pg_schema.py`.
 
-Version 1 holds the same tables as the SQLite store, with the same columns (so that
-`db import` copies table by table): chats, articles, adds, actions; version 2 adds, as the
-SQLite store's does, the answers kept for the buttons under them (answers, answer_quotes,
-actions.answer) and the feedback on them; version 3 turns (each chat's latest question, for
-follow-ups), as the SQLite store's schema 3. Version 4 holds the shared library
-(`shared_library.py` reads and writes it; PostgreSQL only): the pgvector extension,
-`library_articles`, `library_spaces` (one row per model, dimension and chunking: each space's
-passages and sentences, with their `vector(dim)` columns, are in tables of their own,
-created when a space is first used) and `library_changes`, the change sequence replicas
-follow. A migration is one more entry below.
-
-Version 5 adds `updates`: the Telegram updates replicas claimed and handled (webhook mode).
+Telegram updates (schema version 5): the ones replicas claimed and handled (webhook mode).
 Each store is a worker with a random id, and holds a session advisory lock on that id on a
 connection of its own for as long as it is open. A claim names its worker; another replica
 finding it tries that worker's lock: if it gets it, the worker's session is gone (the
@@ -47,15 +32,24 @@ from dataclasses import replace
 from typing import Any, cast
 
 import psycopg
-from psycopg import Connection
-from psycopg.rows import TupleRow
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..conversation import Turn
-from ..errors import SettingsError
 from ..settings import hide_passwords
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
+from .base import (
+    OWN_PREFIX,
+    Action,
+    ActionKind,
+    ChatState,
+    ChatSummary,
+    Feedback,
+    KeptAnswer,
+    QuoteRef,
+    StoredArticle,
+    UpdateClaim,
+)
+from .pg_pool import Conn, Pool
+from .pg_schema import migrate
 from .rows import (
     ACTION_COLUMNS,
     ARTICLE_COLUMNS,
@@ -69,172 +63,43 @@ from .rows import (
     quote_ref_from_row,
     quote_row,
     turn_from_row,
+    turn_row,
 )
 
-SCHEMA_VERSION = 5
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
 UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
 CLAIM_WAIT_SECONDS = 5.0  # a claim waits no longer for a connection: Telegram retries the update anyway
-MIGRATION_LOCK = 0x53414E4144  # "SANAD": the advisory lock held while migrating
-# Two-key advisory locks (their space is apart from the one-key MIGRATION_LOCK's):
+QUESTION_WAIT_SECONDS = 5.0  # nor a question's read and write: the user is told to try again
+# Two-key advisory locks (their space is apart from pg_schema's one-key MIGRATION_LOCK's):
 WORKER_LOCKS = 0x53414E57  # "SANW", worker id: held by each open store's worker session
 LEAD_LOCKS = 0x53414E4C  # "SANL", crc32 of a role: held by the store that leads it
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """
-        CREATE TABLE chats (
-            chat_id     bigint PRIMARY KEY,
-            next_number integer NOT NULL DEFAULT 1,
-            focus       text,
-            last_active double precision NOT NULL
-        )""",
-        """
-        CREATE TABLE articles (
-            owner    bigint NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
-            number   integer NOT NULL,
-            title    text NOT NULL,
-            source   text NOT NULL,
-            text     text NOT NULL,
-            added    text NOT NULL,
-            checksum text NOT NULL,
-            PRIMARY KEY (owner, number)
-        )""",
-        "CREATE INDEX articles_by_checksum ON articles (owner, checksum)",
-        "CREATE TABLE adds (user_id bigint NOT NULL, at double precision NOT NULL)",
-        "CREATE INDEX adds_by_user ON adds (user_id, at)",
-        """
-        CREATE TABLE actions (
-            token   text PRIMARY KEY,
-            chat_id bigint NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
-            kind    text NOT NULL,
-            target  text NOT NULL,
-            payload text NOT NULL,
-            created double precision NOT NULL
-        )""",
-        "CREATE INDEX actions_by_created ON actions (created)",
-    ),
-    (  # 1 -> 2: the answers behind the buttons under an answer, and the feedback on them
-        """
-        CREATE TABLE answers (
-            id         bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-            chat_id    bigint NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
-            question   text NOT NULL,
-            kind       text NOT NULL,
-            confidence double precision,
-            shown      integer NOT NULL,
-            created    double precision NOT NULL
-        )""",
-        "CREATE INDEX answers_by_created ON answers (created)",
-        """
-        CREATE TABLE answer_quotes (
-            answer_id       bigint NOT NULL REFERENCES answers (id) ON DELETE CASCADE,
-            rank            integer NOT NULL,
-            article_id      text NOT NULL,
-            checksum        text NOT NULL,
-            paragraph       integer NOT NULL,
-            start           integer NOT NULL,
-            stop            integer NOT NULL,
-            highlight_start integer NOT NULL,
-            highlight_end   integer NOT NULL,
-            fused           double precision NOT NULL,
-            dense           double precision NOT NULL,
-            lexical         double precision NOT NULL,
-            PRIMARY KEY (answer_id, rank)
-        )""",
-        "CREATE INDEX answer_quotes_by_article ON answer_quotes (article_id)",
-        "ALTER TABLE actions ADD COLUMN answer bigint REFERENCES answers (id) ON DELETE CASCADE",
-        "CREATE INDEX actions_by_answer ON actions (answer)",
-        """
-        CREATE TABLE feedback (
-            id              bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-            chat_id         bigint NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
-            at              double precision NOT NULL,
-            vote            text NOT NULL,
-            question        text NOT NULL,
-            kind            text NOT NULL,
-            confidence      double precision,
-            article_id      text,
-            title           text,
-            source          text,
-            paragraph       integer,
-            start           integer,
-            stop            integer,
-            highlight_start integer,
-            highlight_end   integer,
-            passage         text,
-            sentence        text
-        )""",
-        "CREATE INDEX feedback_by_time ON feedback (at)",
-        "CREATE INDEX feedback_by_article ON feedback (chat_id, article_id)",
-    ),
-    # 3: each chat's latest question, for follow-ups (conversation.py), as in the SQLite store
-    (
-        """
-        CREATE TABLE turns (
-            chat_id        bigint PRIMARY KEY REFERENCES chats (chat_id) ON DELETE CASCADE,
-            question       text NOT NULL,
-            topic          text NOT NULL,
-            asked          double precision NOT NULL,
-            focus          text NOT NULL,
-            article_id     text NOT NULL,
-            passage_start  integer NOT NULL,
-            passage_end    integer NOT NULL,
-            sentence_start integer NOT NULL,
-            sentence_end   integer NOT NULL
-        )""",
-    ),
-    # 4: the shared library, its vectors and the change sequence replicas follow (shared_library.py)
-    (
-        # Needs the pgvector package on the server; creating it needs a superuser (or the
-        # database's owner once an administrator made it trusted), unless it exists already.
-        "CREATE EXTENSION IF NOT EXISTS vector",
-        """
-        CREATE TABLE library_articles (
-            id          text PRIMARY KEY,
-            title       text NOT NULL,
-            source      text NOT NULL,
-            text        text NOT NULL,
-            added       text NOT NULL,
-            checksum    text NOT NULL,
-            content_key text NOT NULL,
-            url_key     text
-        )""",
-        "CREATE INDEX library_articles_by_content ON library_articles (content_key)",
-        "CREATE INDEX library_articles_by_url ON library_articles (url_key)",
-        """
-        CREATE TABLE library_spaces (
-            space    serial PRIMARY KEY,
-            model    text NOT NULL,
-            dim      integer NOT NULL CHECK (dim BETWEEN 1 AND 16000),
-            chunking text NOT NULL,
-            UNIQUE (model, dim, chunking)
-        )""",
-        """
-        CREATE TABLE library_changes (
-            seq        bigserial PRIMARY KEY,
-            kind       text NOT NULL CHECK (kind IN ('add', 'remove')),
-            article_id text NOT NULL,
-            at         timestamptz NOT NULL DEFAULT now()
-        )""",
-    ),
-    # 5: Telegram updates (webhook mode): new, claimed (by `worker`), failed or done
-    (
-        """
-        CREATE TABLE updates (
-            update_id bigint PRIMARY KEY,
-            state     text NOT NULL,
-            worker    integer,
-            attempts  integer NOT NULL,
-            changed   double precision NOT NULL
-        )""",
-        "CREATE INDEX updates_by_changed ON updates (changed)",
-    ),
-)
 _ENSURE_CHAT = "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) DO NOTHING"
+# The chat's row, its activity noted when the third value is true (else only made if missing):
+_TOUCH = (
+    "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) "
+    "DO UPDATE SET last_active = greatest(chats.last_active, excluded.last_active) WHERE %s"
+)
+_TURN_FIELDS = TURN_COLUMNS.split(", ")
+# The chat's row and its turn in one statement: the turn's foreign key is checked at its end.
+_TOUCH_AND_TURN = (
+    f"WITH chat AS ({_TOUCH}) INSERT INTO turns ({TURN_COLUMNS}) VALUES ({', '.join(['%s'] * len(_TURN_FIELDS))}) "
+    f"ON CONFLICT (chat_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _TURN_FIELDS[1:])}"
+)
+# One row whatever the chat has: its focus, its articles' numbers and checksums, its turn, and
+# the focused article when it is one of its own.
+_CHAT_STATE = (
+    "SELECT c.focus, "
+    "ARRAY(SELECT number FROM articles WHERE owner = q.chat ORDER BY number), "
+    "ARRAY(SELECT checksum FROM articles WHERE owner = q.chat ORDER BY number), "
+    f"{', '.join(f't.{c}' for c in _TURN_FIELDS)}, {', '.join(f'f.{c}' for c in ARTICLE_COLUMNS.split(', '))} "
+    "FROM (SELECT %(chat)s::bigint AS chat) q "
+    "LEFT JOIN chats c ON c.chat_id = q.chat "
+    "LEFT JOIN turns t ON t.chat_id = q.chat "
+    f"LEFT JOIN articles f ON f.owner = q.chat AND c.focus = '{OWN_PREFIX}' || f.number"
+)
 
-Conn = Connection[TupleRow]
 
 
 class PostgresChatStore:
@@ -247,19 +112,7 @@ class PostgresChatStore:
         self._workers: list[int] = [secrets.randbits(31)]  # this store's worker ids, the current one last
         self._session: Conn | None = None  # holds the worker lock (and any lead), opened on first need
         self._session_lock = threading.Lock()
-        self._pool: ConnectionPool[Conn] = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            open=False,
-            name="sanad",
-            check=ConnectionPool.check_connection,  # a connection broken by a restart is replaced, not handed out
-        )
-        try:
-            self._pool.open(wait=True, timeout=connect_timeout)
-        except PoolTimeout as exc:
-            self._pool.close()
-            raise unreachable(self.shown_url, connect_timeout) from exc
+        self._pool = Pool(url, name="sanad", max_connections=max_connections, connect_timeout=connect_timeout)
         try:
             self.migrated_from = self._migrate()  # the schema version found on open
         except BaseException:
@@ -269,9 +122,9 @@ class PostgresChatStore:
     @contextmanager
     def transaction(self, wait: float | None = None) -> Iterator[Conn]:
         """A connection of the pool inside one transaction: committed when the block ends,
-        rolled back when it raises. `wait`: seconds to wait for a connection (PoolTimeout
-        after), else the pool's 30."""
-        with self._pool.connection(timeout=wait) as conn, conn.transaction():
+        rolled back when it raises. `wait`: seconds to wait for a connection, else the pool's
+        30. The database failing raises DatabaseError."""
+        with self._pool.transaction(wait) as conn:
             yield conn
 
     def _migrate(self) -> int:
@@ -280,8 +133,8 @@ class PostgresChatStore:
             return migrate(conn, self.shown_url)
 
     def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with self.transaction() as conn:
-            return conn.execute(sql, params).fetchall()
+        """The rows of one reading statement (one round trip, no transaction around it)."""
+        return self._pool.read(sql, params)
 
     # --- articles --------------------------------------------------------------------------
 
@@ -504,31 +357,36 @@ class PostgresChatStore:
 
     def put_turn(self, turn: Turn) -> None:
         """Keep the chat's latest question (its turn replaces the one before)."""
-        values = (
-            turn.chat_id,
-            turn.question,
-            turn.topic,
-            turn.asked,
-            turn.focus,
-            turn.article_id,
-            turn.start,
-            turn.end,
-            turn.sentence_start,
-            turn.sentence_end,
-        )
-        replaced = ", ".join(f"{c} = excluded.{c}" for c in TURN_COLUMNS.split(", ")[1:])
-        with self.transaction() as conn:
-            conn.execute(_ENSURE_CHAT, (turn.chat_id, turn.asked))
-            conn.execute(
-                f"INSERT INTO turns ({TURN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                f"ON CONFLICT (chat_id) DO UPDATE SET {replaced}",
-                values,
-            )
+        self.record_question(turn.chat_id, active=None, turn=turn)
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one."""
         rows = self._rows(f"SELECT {TURN_COLUMNS} FROM turns WHERE chat_id = %s", chat_id)
         return turn_from_row(rows[0]) if rows else None
+
+    def chat_state(self, chat_id: int) -> ChatState:
+        """What a question in the chat needs (focus, article keys, latest turn, the focused own
+        article): one statement, so one round trip and one snapshot."""
+        rows = self._pool.read(_CHAT_STATE, {"chat": chat_id}, wait=QUESTION_WAIT_SECONDS)
+        focus, numbers, checksums, *rest = rows[0]
+        turn, focused = rest[: len(_TURN_FIELDS)], rest[len(_TURN_FIELDS) :]
+        return ChatState(
+            cast(str | None, focus),
+            tuple((int(n), str(c)) for n, c in zip(numbers, checksums, strict=True)),
+            turn_from_row(tuple(turn)) if turn[0] is not None else None,
+            article_from_row(tuple(focused)) if focused[0] is not None else None,
+        )
+
+    def record_question(self, chat_id: int, *, active: float | None, turn: Turn | None) -> None:
+        """After a question, in one statement: note activity at `active`, keep `turn` as the
+        latest. Its commit does not wait for the disk (`Pool.write_lazily`): the answer is not
+        held up by an fsync, and a crash of the server may lose only that."""
+        at = active if active is not None else turn.asked if turn is not None else time.time()
+        chat = (chat_id, at, active is not None)
+        if turn is None:
+            self._pool.write_lazily(_TOUCH, chat, wait=QUESTION_WAIT_SECONDS)
+        else:
+            self._pool.write_lazily(_TOUCH_AND_TURN, (*chat, *turn_row(turn)), wait=QUESTION_WAIT_SECONDS)
 
     # --- Telegram updates ----------------------------------------------------------------------
 
@@ -580,14 +438,7 @@ class PostgresChatStore:
 
     def check_reachable(self, timeout: float) -> str | None:
         """None if a connection of the pool answers within `timeout` seconds, else why not."""
-        try:
-            with self._pool.connection(timeout=timeout) as conn:
-                conn.execute("SELECT 1")
-        except PoolTimeout:
-            return f"PostgreSQL at {self.shown_url} did not answer within {timeout:g} s"
-        except psycopg.Error as exc:
-            return f"PostgreSQL at {self.shown_url} failed: {hide_passwords(str(exc)).strip()}"
-        return None
+        return self._pool.check_reachable(timeout)
 
     def _worker(self) -> int:
         """This store's worker id, its lock held by a live session (reopened when it broke)."""
@@ -624,35 +475,6 @@ class PostgresChatStore:
                 self._session.close()
                 self._session = None
         self._pool.close()
-
-
-def migrate(conn: Conn, shown_url: str) -> int:
-    """Apply the missing migrations in the caller's transaction, under the advisory lock
-    (held until it ends); returns the version found. A newer database is refused."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version "
-        "(version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())"
-    )
-    found = int(_one(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
-    if found > SCHEMA_VERSION:
-        raise SettingsError(
-            f"the database {shown_url} has schema version {found}, newer than this Sanad's "
-            f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE_URL at another database"
-        )
-    for number in range(found, SCHEMA_VERSION):
-        for statement in MIGRATIONS[number]:
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number + 1,))
-    return found
-
-
-def unreachable(shown_url: str, timeout: float) -> SettingsError:
-    """The error of a database that cannot be reached: it names the setting, never the password."""
-    return SettingsError(
-        f"cannot connect to PostgreSQL at {shown_url} within {timeout:g} s; "
-        "check that the server runs and SANAD_DATABASE_URL in .env (host, port, user, password, database)"
-    )
 
 
 def _one(conn: Conn, sql: str, *params: Any) -> Any:

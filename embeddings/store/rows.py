@@ -51,6 +51,22 @@ def turn_from_row(row: tuple[Any, ...]) -> Turn:
     )
 
 
+def turn_row(turn: Turn) -> tuple[Any, ...]:
+    """A chat's turn as its TURN_COLUMNS."""
+    return (
+        turn.chat_id,
+        turn.question,
+        turn.topic,
+        turn.asked,
+        turn.focus,
+        turn.article_id,
+        turn.start,
+        turn.end,
+        turn.sentence_start,
+        turn.sentence_end,
+    )
+
+
 def quote_row(ref: QuoteRef) -> tuple[Any, ...]:
     """The answer_quotes columns after (answer_id, rank) of a kept quote."""
     return (

@@ -37,7 +37,6 @@ import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg import sql
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..articles import first_line_title
 from ..errors import ArticleNotFoundError
@@ -46,7 +45,8 @@ from ..library import content_key, is_url, new_article_id, url_key
 from ..passages import Chunking
 from ..settings import hide_passwords
 from ..types import Article, Passage, Span, text_checksum
-from .postgres import Conn, migrate, unreachable
+from .pg_pool import Conn, Pool, unreachable
+from .pg_schema import migrate
 
 CHANNEL = "sanad_library"
 LIBRARY_LOCK = 0x53414E4142  # held by every write to the shared library until it commits
@@ -115,8 +115,7 @@ def vectors_by_article(index: SearchIndex, articles: Sequence[Article]) -> dict[
 
 
 def _configure(conn: Conn) -> None:
-    register_vector(conn)  # its type look-ups open a transaction: the pool wants the connection idle
-    conn.commit()
+    register_vector(conn)  # autocommit: its type look-ups leave no transaction open
 
 
 class PostgresLibraryStore:
@@ -133,20 +132,13 @@ class PostgresLibraryStore:
                 self.migrated_from = migrate(conn, self.shown_url)
         except psycopg.OperationalError as exc:
             raise unreachable(self.shown_url, connect_timeout) from exc
-        self._pool: ConnectionPool[Conn] = ConnectionPool(
+        self._pool = Pool(
             url,
-            min_size=1,
-            max_size=max_connections,
-            open=False,
             name="sanad-library",
+            max_connections=max_connections,
+            connect_timeout=connect_timeout,
             configure=_configure,
-            check=ConnectionPool.check_connection,
         )
-        try:
-            self._pool.open(wait=True, timeout=connect_timeout)
-        except PoolTimeout as exc:
-            self._pool.close()
-            raise unreachable(self.shown_url, connect_timeout) from exc
         self._spaces: dict[VectorSpace, int] = {}
         self._spaces_lock = threading.Lock()
 
@@ -156,8 +148,9 @@ class PostgresLibraryStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Conn]:
-        """A connection of the pool (vectors adapted) inside one transaction."""
-        with self._pool.connection() as conn, conn.transaction():
+        """A connection of the pool (vectors adapted) inside one transaction (DatabaseError when
+        the database fails)."""
+        with self._pool.transaction() as conn:
             yield conn
 
     @contextmanager

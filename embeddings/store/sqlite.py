@@ -1,8 +1,8 @@
 """The chats' store in one SQLite file: stdlib `sqlite3`, WAL, foreign keys, secure delete.
 
 One connection, shared by the threads behind a lock (SQLite serialises writers anyway, and
-our statements are short). The schema version is `PRAGMA user_version`; `_MIGRATIONS[n]`
-takes a database from version n to n + 1, so an older file is brought up to date on open.
+our statements are short). The schema version is `PRAGMA user_version`; its migrations are
+in `sqlite_schema.py`, and an older file is brought up to date on open.
 
 `secure_delete` overwrites deleted rows with zeros, and each deletion ends with a WAL
 checkpoint that truncates the log, so a forgotten article's text is not left in the file.
@@ -24,7 +24,18 @@ from typing import Any, cast
 from ..conversation import Turn
 from ..errors import SettingsError
 from ..types import AnswerKind, text_checksum
-from .base import Action, ActionKind, ChatSummary, Feedback, KeptAnswer, QuoteRef, StoredArticle, UpdateClaim
+from .base import (
+    Action,
+    ActionKind,
+    ChatState,
+    ChatSummary,
+    Feedback,
+    KeptAnswer,
+    QuoteRef,
+    StoredArticle,
+    UpdateClaim,
+    own_article_number,
+)
 from .rows import (
     ACTION_COLUMNS,
     ARTICLE_COLUMNS,
@@ -38,123 +49,13 @@ from .rows import (
     quote_ref_from_row,
     quote_row,
     turn_from_row,
+    turn_row,
 )
+from .sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
-SCHEMA_VERSION = 4
 ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
 TOKEN_BYTES = 9  # 12 URL-safe characters
 UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
-
-_MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE chats (
-        chat_id     INTEGER PRIMARY KEY,
-        next_number INTEGER NOT NULL DEFAULT 1,
-        focus       TEXT,
-        last_active REAL NOT NULL
-    );
-    CREATE TABLE articles (
-        owner    INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
-        number   INTEGER NOT NULL,
-        title    TEXT NOT NULL,
-        source   TEXT NOT NULL,
-        text     TEXT NOT NULL,
-        added    TEXT NOT NULL,
-        checksum TEXT NOT NULL,
-        PRIMARY KEY (owner, number)
-    );
-    CREATE INDEX articles_by_checksum ON articles(owner, checksum);
-    CREATE TABLE adds (user_id INTEGER NOT NULL, at REAL NOT NULL);
-    CREATE INDEX adds_by_user ON adds(user_id, at);
-    CREATE TABLE actions (
-        token   TEXT PRIMARY KEY,
-        chat_id INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
-        kind    TEXT NOT NULL,
-        target  TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        created REAL NOT NULL
-    );
-    """,
-    # 1 -> 2: the answers behind the buttons under an answer, and the feedback on them.
-    """
-    CREATE TABLE answers (
-        id         INTEGER PRIMARY KEY,
-        chat_id    INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
-        question   TEXT NOT NULL,
-        kind       TEXT NOT NULL,
-        confidence REAL,
-        shown      INTEGER NOT NULL,
-        created    REAL NOT NULL
-    );
-    CREATE INDEX answers_by_created ON answers(created);
-    CREATE TABLE answer_quotes (
-        answer_id       INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
-        rank            INTEGER NOT NULL,
-        article_id      TEXT NOT NULL,
-        checksum        TEXT NOT NULL,
-        paragraph       INTEGER NOT NULL,
-        start           INTEGER NOT NULL,
-        stop            INTEGER NOT NULL,
-        highlight_start INTEGER NOT NULL,
-        highlight_end   INTEGER NOT NULL,
-        fused           REAL NOT NULL,
-        dense           REAL NOT NULL,
-        lexical         REAL NOT NULL,
-        PRIMARY KEY (answer_id, rank)
-    );
-    CREATE INDEX answer_quotes_by_article ON answer_quotes(article_id);
-    ALTER TABLE actions ADD COLUMN answer INTEGER REFERENCES answers(id) ON DELETE CASCADE;
-    CREATE INDEX actions_by_answer ON actions(answer);
-    CREATE TABLE feedback (
-        id              INTEGER PRIMARY KEY,
-        chat_id         INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
-        at              REAL NOT NULL,
-        vote            TEXT NOT NULL,
-        question        TEXT NOT NULL,
-        kind            TEXT NOT NULL,
-        confidence      REAL,
-        article_id      TEXT,
-        title           TEXT,
-        source          TEXT,
-        paragraph       INTEGER,
-        start           INTEGER,
-        stop            INTEGER,
-        highlight_start INTEGER,
-        highlight_end   INTEGER,
-        passage         TEXT,
-        sentence        TEXT
-    );
-    CREATE INDEX feedback_by_time ON feedback(at);
-    CREATE INDEX feedback_by_article ON feedback(chat_id, article_id);
-    """,
-    # 2 -> 3: each chat's latest question, for follow-ups (conversation.py)
-    """
-    CREATE TABLE turns (
-        chat_id        INTEGER PRIMARY KEY REFERENCES chats(chat_id) ON DELETE CASCADE,
-        question       TEXT NOT NULL,
-        topic          TEXT NOT NULL,
-        asked          REAL NOT NULL,
-        focus          TEXT NOT NULL,
-        article_id     TEXT NOT NULL,
-        passage_start  INTEGER NOT NULL,
-        passage_end    INTEGER NOT NULL,
-        sentence_start INTEGER NOT NULL,
-        sentence_end   INTEGER NOT NULL
-    );
-    """,
-    # 3 -> 4: Telegram updates claimed and handled (webhook mode); `worker` is the claiming
-    # store's random id while `state` is 'claimed', NULL once 'failed' or 'done'.
-    """
-    CREATE TABLE updates (
-        update_id INTEGER PRIMARY KEY,
-        state     TEXT NOT NULL,
-        worker    INTEGER,
-        attempts  INTEGER NOT NULL,
-        changed   REAL NOT NULL
-    );
-    CREATE INDEX updates_by_changed ON updates(changed);
-    """,
-)
 
 
 class SQLiteChatStore:
@@ -185,7 +86,7 @@ class SQLiteChatStore:
                 f"{SCHEMA_VERSION}; update Sanad, or point SANAD_DATABASE at another file"
             )
         for number in range(version, SCHEMA_VERSION):
-            self._db.executescript(f"BEGIN; {_MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+            self._db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
 
     def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -317,7 +218,7 @@ class SQLiteChatStore:
         """Note activity in a chat."""
         self._write(
             (_ENSURE_CHAT, (chat_id, at)),
-            ("UPDATE chats SET last_active = max(last_active, ?) WHERE chat_id = ?", (at, chat_id)),
+            (_TOUCH, (at, chat_id)),
         )
 
     def chats(self) -> list[ChatSummary]:
@@ -446,22 +347,7 @@ class SQLiteChatStore:
 
     def put_turn(self, turn: Turn) -> None:
         """Keep the chat's latest question (its turn replaces the one before)."""
-        values = (
-            turn.chat_id,
-            turn.question,
-            turn.topic,
-            turn.asked,
-            turn.focus,
-            turn.article_id,
-            turn.start,
-            turn.end,
-            turn.sentence_start,
-            turn.sentence_end,
-        )
-        self._write(
-            (_ENSURE_CHAT, (turn.chat_id, turn.asked)),
-            (f"INSERT OR REPLACE INTO turns ({TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values),
-        )
+        self._write((_ENSURE_CHAT, (turn.chat_id, turn.asked)), _put_turn(turn))
 
     def last_turn(self, chat_id: int) -> Turn | None:
         """The chat's latest question, if it has one."""
@@ -469,6 +355,43 @@ class SQLiteChatStore:
         if not rows:
             return None
         return turn_from_row(rows[0])
+
+    def chat_state(self, chat_id: int) -> ChatState:
+        """What a question in the chat needs (focus, article keys, latest turn), in one read."""
+        with self._lock:
+            self._db.execute("BEGIN")  # one snapshot for the three reads
+            try:
+                focus_rows = self._db.execute("SELECT focus FROM chats WHERE chat_id = ?", (chat_id,)).fetchall()
+                keys = self._db.execute(
+                    "SELECT number, checksum FROM articles WHERE owner = ? ORDER BY number", (chat_id,)
+                ).fetchall()
+                turns = self._db.execute(f"SELECT {TURN_COLUMNS} FROM turns WHERE chat_id = ?", (chat_id,)).fetchall()
+                focus = cast(str | None, focus_rows[0][0]) if focus_rows else None
+                number = own_article_number(focus) if focus else None
+                focused = None
+                if number is not None:
+                    found = self._db.execute(
+                        f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE owner = ? AND number = ?", (chat_id, number)
+                    ).fetchall()
+                    focused = article_from_row(found[0]) if found else None
+            finally:
+                self._db.execute("COMMIT")
+        return ChatState(
+            focus,
+            tuple((int(n), str(c)) for n, c in keys),
+            turn_from_row(turns[0]) if turns else None,
+            focused,
+        )
+
+    def record_question(self, chat_id: int, *, active: float | None, turn: Turn | None) -> None:
+        """After a question, in one write: note activity at `active`, keep `turn` as the latest."""
+        at = active if active is not None else turn.asked if turn is not None else time.time()
+        statements: list[tuple[str, tuple[Any, ...]]] = [(_ENSURE_CHAT, (chat_id, at))]
+        if active is not None:
+            statements.append((_TOUCH, (active, chat_id)))
+        if turn is not None:
+            statements.append(_put_turn(turn))
+        self._write(*statements)
 
     # --- Telegram updates ----------------------------------------------------------------------
 
@@ -527,4 +450,9 @@ class SQLiteChatStore:
 
 
 _ENSURE_CHAT = "INSERT OR IGNORE INTO chats (chat_id, last_active) VALUES (?, ?)"
+_TOUCH = "UPDATE chats SET last_active = max(last_active, ?) WHERE chat_id = ?"
 
+
+def _put_turn(turn: Turn) -> tuple[str, tuple[Any, ...]]:
+    """The statement keeping `turn` as its chat's latest."""
+    return f"INSERT OR REPLACE INTO turns ({TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", turn_row(turn)

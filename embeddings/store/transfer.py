@@ -33,7 +33,7 @@ from ..lexical import Analyzer
 from ..model import Encoder
 from ..passages import Chunking
 from ..types import Article
-from .postgres import Conn
+from .pg_pool import Conn
 from .rows import FEEDBACK_COLUMNS, QUOTE_COLUMNS
 from .shared_library import LIBRARY_LOCK, ArticleVectors, PostgresLibraryStore, vectors_by_article
 from .sqlite import SQLiteChatStore

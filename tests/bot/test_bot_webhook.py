@@ -246,3 +246,29 @@ def test_a_replica_whose_database_stopped_says_503_and_answers_once_it_is_back(
         finally:
             bot.stop()
             server.stop()
+
+
+def test_a_question_while_the_database_is_down_is_told_to_try_again_and_answered_once_it_is_back(
+    library: IndexedLibrary, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = postgres_or_skip(lambda: start_postgres(cleanup="stop"))
+    with FakeTelegram(TOKEN) as fake:
+        bot = start_bot_with(BotSettings(fake.token, fake.url), fake, library, tmp_path, database_url=server.url())
+        try:
+            fake.send_text(2101, MINISTER.q)
+            assert len(answers(fake.wait_for_messages(2101, timeout=90))) == 1
+            server.pause()
+            fake.send_text(2101, MINISTER.q)
+            told = lambda: [s for s in fake.messages_to(2101) if s.plain == messages.DATABASE_DOWN]  # noqa: E731
+            fake.wait_until(told, 60, "the Arabic try-again message")
+            assert len(answers(fake.messages_to(2101))) == 1  # the second question was not answered
+            failure = next(r for r in caplog.records if "SANAD_DATABASE_URL" in r.getMessage())
+            assert failure.exc_info is None  # the message says what to check: no traceback
+            server.resume()
+            fake.send_text(2101, MINISTER.q)
+            back = lambda: len(answers(fake.messages_to(2101))) == 2  # noqa: E731
+            fake.wait_until(back, 90, "an answer once the database is back")
+            assert len(told()) == 1
+        finally:
+            bot.stop()
+            server.stop()
