@@ -119,6 +119,8 @@ def test_forget_all_and_other_chats_ids(chats: ChatCollections) -> None:
         chats.forget(B, 2)  # no such number in B
     assert chats.forget_all(A) == 1
     assert not chats.chat_dir(A).exists() and chats.focus(A) is None and len(chats.own_articles(B)) == 1
+    again, _ = chats.add(A, USER, BETA, "المدرب", "b")
+    assert again.number == 1  # the counter went with everything else (README, Ids)
 
 
 def test_a_failed_index_update_rolls_back_the_row(library: IndexedLibrary, tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 An owner is a Telegram chat id (a private chat, or a group). Each owner's articles are
 numbered 1, 2, 3, ... in the order they were added, and a number is never given twice to
 the same owner, so a stale button or a typed `/forget 3` can never reach a newer article.
+`/forget all` (delete_owner) deletes everything of the owner, its counter and its buttons
+too: numbering starts again at 1, with no button left that could point at a number.
 Every method takes the owner: there is no way to read an article without saying whose.
 
 Turns are each chat's latest question and what its answer led with, so that a follow-up
