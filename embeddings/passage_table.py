@@ -3,8 +3,8 @@
 A million `Passage` dataclasses, each with a tuple of `Span`s, take about 1.5 GB of Python
 objects; as arrays (article number, paragraph, start, end, and the sentence spans of all the
 passages, flat) they take about 70 MB, and a saved table is mapped from its `.npy` files rather
-than read. Retrieval asks for the few passages it returns (`table[i]`), so the rest are never
-materialised.
+than read. Retrieval asks for the few passages it returns (`table.take(ids)`, one numpy
+gather per column for all of them), so the rest are never materialised.
 """
 
 from __future__ import annotations
@@ -92,6 +92,34 @@ class PassageTable(Sequence[Passage]):
         spans = tuple(Span(int(a), int(b)) for a, b in self.sentences[first:last].tolist())
         start, end = self.bounds[i].tolist()
         return Passage(i, self.article_ids[int(self.article[i])], int(self.paragraph[i]), start, end, spans)
+
+    def take(self, ids: np.ndarray) -> list[Passage]:
+        """The passages with these ids, in that order. Each column is gathered once for all of
+        them and turned into Python numbers with `.tolist()`: element by element (`table[i]`),
+        ~100 passages cost ~1.8 ms a question at a million passages, most of it numpy scalars."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(self)):
+            raise IndexError(f"passages {ids.min()}..{ids.max()} of {len(self)}")
+        firsts = np.asarray(self.sentence_rows[ids], dtype=np.int64)
+        counts = np.asarray(self.sentence_rows[ids + 1], dtype=np.int64) - firsts
+        ends = np.cumsum(counts)
+        # the rows of every wanted passage's sentences, flat: firsts[k], firsts[k] + 1, ...
+        total = int(ends[-1]) if len(ends) else 0
+        rows = np.arange(total, dtype=np.int64) + np.repeat(firsts - (ends - counts), counts)
+        spans = [Span(a, b) for a, b in self.sentences[rows].tolist()]
+        names = self.article_ids
+        return [
+            Passage(i, names[a], paragraph, start, end, tuple(spans[stop - count : stop]))
+            for i, a, paragraph, (start, end), count, stop in zip(
+                ids.tolist(),
+                self.article[ids].tolist(),
+                self.paragraph[ids].tolist(),
+                self.bounds[ids].tolist(),
+                counts.tolist(),
+                ends.tolist(),
+                strict=True,
+            )
+        ]
 
     def __iter__(self) -> Iterator[Passage]:
         return (self[i] for i in range(len(self)))

@@ -81,4 +81,6 @@ def retrieve(index: SearchIndex, query: np.ndarray, terms: list[str], fusion: Fu
     lexical = all_lexical[ids].astype(np.float64)
     fused = fuse_scores(dense.astype(np.float64), lexical, fusion)
     order = np.argsort(-fused, kind="stable")
-    return [Hit(index.passages[ids[i]], Scores(float(fused[i]), float(dense[i]), float(lexical[i]))) for i in order]
+    passages = index.passages.take(ids[order])
+    scores = zip(fused[order].tolist(), dense[order].tolist(), lexical[order].tolist(), strict=True)
+    return [Hit(p, Scores(f, d, b)) for p, (f, d, b) in zip(passages, scores, strict=True)]

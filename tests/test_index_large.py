@@ -116,8 +116,10 @@ passages_strategy = st.lists(
 )
 
 
-@given(rows=passages_strategy)
-def test_the_passage_table_gives_back_its_passages(rows: list, tmp_path_factory: pytest.TempPathFactory) -> None:
+@given(rows=passages_strategy, picks=st.lists(st.integers(0, 10_000), max_size=30))
+def test_the_passage_table_gives_back_its_passages(
+    rows: list, picks: list[int], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     passages = [
         Passage(i, aid, par, start, start + 500, tuple(Span(s, s + w) for s, w in spans))
         for i, (aid, par, start, spans) in enumerate(rows)
@@ -127,8 +129,19 @@ def test_the_passage_table_gives_back_its_passages(rows: list, tmp_path_factory:
     table.save(folder)
     for got in (table, PassageTable.load(folder)):
         assert list(got) == passages and got == passages and len(got) == len(passages)
+        wanted = [i % len(passages) for i in picks] if passages else []
+        assert got.take(np.array(wanted, dtype=np.int64)) == [passages[i] for i in wanted]
         for article in {p.article_id for p in passages} | {"missing"}:
             assert got.rows_of(article).tolist() == [p.id for p in passages if p.article_id == article]
+
+
+@settings(max_examples=40, deadline=None)
+@given(ids=st.lists(st.one_of(st.integers(0, COUNT - 1), st.integers(0, 30), st.just(COUNT - 1)), max_size=120))
+def test_the_saved_vectors_give_back_any_rows_asked_for(saved: Path, vectors: np.ndarray, ids: list[int]) -> None:
+    """In any order, with repeats and runs of neighbours, as re-ranking and articles ask."""
+    rows = RowFile(saved / "vectors.npy")
+    wanted = np.array(ids, dtype=np.int64)
+    assert np.array_equal(rows[wanted], vectors[wanted]) and rows[wanted].shape == (len(ids), DIM)
 
 
 def test_a_flat_index_keeps_no_second_copy_of_its_vectors(vectors: np.ndarray, tmp_path: Path) -> None:
