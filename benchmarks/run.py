@@ -85,7 +85,7 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
             figures += [skipped("postgres_answer_ratio", "PostgreSQL answer", "--skip-replicas")]
             figures += [skipped("replicas_qps", "replicas", ""), skipped("replica_rss_mb", "replica RSS", "")]
         else:
-            figures += _measure_postgres(settings, shared, questions, options, progress)
+            figures += _measure_postgres(settings, served, shared, questions, options, progress)
     return figures
 
 
@@ -95,13 +95,20 @@ def _served_encoder(served: Settings) -> Encoder:
 
 
 def _measure_postgres(
-    settings: Settings, shared: IndexedLibrary, questions: Sequence[str], options: BenchOptions, progress: Progress
+    settings: Settings,
+    served: Settings,
+    shared: IndexedLibrary,
+    questions: Sequence[str],
+    options: BenchOptions,
+    progress: Progress,
 ) -> list[Figure]:
-    """PostgreSQL mode on one pgserver: answer latency beside the embedded store, then 1 and 2 replicas."""
+    """PostgreSQL mode on one pgserver: answer latency beside the embedded store (in this
+    process, on `shared`'s model), then 1 and 2 replicas on the served backend, as the bot runs
+    (each embeds the shipped article once for its backend and stores those vectors)."""
     progress("PostgreSQL (pgserver): answer latency beside the embedded store…")
     with postgres_server() as url:
         import_shipped(settings, url, shared)
         figures = [measure_postgres_answer(settings, shared, url, questions, options.repeats)]
         progress("PostgreSQL: 1 and 2 bot replicas in webhook mode…")
-        figures += measure_replicas(settings, url, QUESTIONS, options.waves)
+        figures += measure_replicas(served, url, QUESTIONS, options.waves)
     return figures
