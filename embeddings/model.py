@@ -8,7 +8,7 @@ about a second and the idle bot stays small (README, Benchmarks).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -25,8 +25,8 @@ if TYPE_CHECKING:  # imported lazily at run time: torch is slow to import
 # cores smaller batches waste less on padding and keep the activations in cache. XQuAD-ar's
 # passages took 30-35% less time than with its default of 32 (`python -m benchmarks`).
 PASSAGE_BATCH_SIZE = 8
-_QUERY_PROMPTS = ("query",)
-_PASSAGE_PROMPTS = ("passage", "document", "doc")
+QUERY_PROMPTS = ("query",)  # the prompt names a sentence-transformers folder may give questions
+PASSAGE_PROMPTS = ("passage", "document", "doc")  # ... and passages
 _MAX_CACHED_WORDS = 65_536
 
 
@@ -59,6 +59,23 @@ class Encoder(Protocol):
         ...
 
 
+class WordPieceCounts:
+    """How many tokenizer pieces each word takes, remembered (words repeat across questions)
+    for up to 65,536 words; `count` says it for a word not seen yet."""
+
+    def __init__(self, count: Callable[[str], int]) -> None:
+        self._count = count
+        self._known: dict[str, int] = {}
+
+    def __call__(self, word: str) -> int:
+        cached = self._known.get(word)
+        if cached is None:
+            cached = max(1, self._count(word))
+            if len(self._known) < _MAX_CACHED_WORDS:
+                self._known[word] = cached
+        return cached
+
+
 class SentenceTransformerEncoder:
     """The `Encoder` of a sentence-transformers model, with its query and passage prompts."""
 
@@ -66,11 +83,12 @@ class SentenceTransformerEncoder:
         self._model = model
         self._name = name
         prompts = getattr(model, "prompts", {}) or {}
-        self._query_prompt = _prompt_name(prompts, _QUERY_PROMPTS)
-        self._passage_prompt = _prompt_name(prompts, _PASSAGE_PROMPTS)
+        self._query_prompt = _prompt_name(prompts, QUERY_PROMPTS)
+        self._passage_prompt = _prompt_name(prompts, PASSAGE_PROMPTS)
         self._dim = int(model.get_embedding_dimension() or 0)
         self._lock = threading.Lock()  # one forward pass at a time: 2 cores, no gain from more
-        self._pieces: dict[str, int] = {}  # word -> tokenizer pieces; words repeat across questions
+        tokenizer = getattr(model, "tokenizer", None)
+        self._word_pieces = WordPieceCounts(lambda word: 1 if tokenizer is None else len(tokenizer.tokenize(word)))
 
     @property
     def name(self) -> str:
@@ -113,13 +131,7 @@ class SentenceTransformerEncoder:
         """How many pieces the model's tokenizer cuts `word` into (1 when it has no tokenizer):
         a vocabulary of common words, as far as answer_types.py needs one — a transliterated
         name (شويجو: شوي + جو) is cut, a common word (قناة) is whole."""
-        cached = self._pieces.get(word)
-        if cached is None:
-            tokenizer = getattr(self._model, "tokenizer", None)
-            cached = 1 if tokenizer is None else max(1, len(tokenizer.tokenize(word)))
-            if len(self._pieces) < _MAX_CACHED_WORDS:
-                self._pieces[word] = cached
-        return cached
+        return self._word_pieces(word)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of questions, shape (len(texts), dim)."""

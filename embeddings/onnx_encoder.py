@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ModelError
+from .model import PASSAGE_PROMPTS, QUERY_PROMPTS, WordPieceCounts
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -33,9 +34,6 @@ _MODULES = (
     "sentence_transformers.models.Pooling",
     "sentence_transformers.models.Normalize",
 )
-_QUERY_PROMPTS = ("query",)
-_PASSAGE_PROMPTS = ("passage", "document", "doc")
-_MAX_CACHED_WORDS = 65_536
 QUERY_BATCH_SIZE = 32
 
 
@@ -122,8 +120,8 @@ def read_layout(folder: Path) -> FolderLayout:
         max_length=int(bert["max_seq_length"]),
         lower_case=bool(bert.get("do_lower_case", False)),
         normalize=len(modules) == 3,
-        query_prefix=_prefix(prompts, _QUERY_PROMPTS),
-        passage_prefix=_prefix(prompts, _PASSAGE_PROMPTS),
+        query_prefix=_prefix(prompts, QUERY_PROMPTS),
+        passage_prefix=_prefix(prompts, PASSAGE_PROMPTS),
     )
 
 
@@ -158,7 +156,7 @@ class OnnxEncoder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._dim = int(self._session.get_outputs()[0].shape[-1])
         self._lock = threading.Lock()  # one forward pass at a time: 2 cores, no gain from more
-        self._pieces: dict[str, int] = {}
+        self._word_pieces = WordPieceCounts(lambda word: len(self._tokenizer.split([word])[0]))
 
     @property
     def name(self) -> str:
@@ -195,12 +193,7 @@ class OnnxEncoder:
 
     def word_pieces(self, word: str) -> int:
         """How many pieces the model's tokenizer cuts `word` into (see SentenceTransformerEncoder)."""
-        cached = self._pieces.get(word)
-        if cached is None:
-            cached = max(1, len(self._tokenizer.split([word])[0]))
-            if len(self._pieces) < _MAX_CACHED_WORDS:
-                self._pieces[word] = cached
-        return cached
+        return self._word_pieces(word)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of questions, shape (len(texts), dim), with the query prompt."""

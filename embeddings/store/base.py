@@ -40,6 +40,8 @@ UpdateState = Literal["claimed", "done", "busy"]
 # vote_down: the buttons under an answer (the action names the kept answer).
 ActionKind = Literal["focus", "forget", "forget_all", "search_all", "more", "context", "vote_up", "vote_down"]
 Vote = Literal["up", "down"]
+ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
+TOKEN_BYTES = 9  # a button's token: 12 URL-safe characters
 OWN_PREFIX = "chat/"  # the id of a chat's own article in a collection: never a library file name (no "/")
 
 

@@ -37,7 +37,9 @@ from ..conversation import Turn
 from ..settings import hide_passwords
 from ..types import AnswerKind, text_checksum
 from .base import (
+    ACTION_DAYS,
     OWN_PREFIX,
+    TOKEN_BYTES,
     Action,
     ActionKind,
     ChatState,
@@ -66,8 +68,6 @@ from .rows import (
     turn_row,
 )
 
-ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
-TOKEN_BYTES = 9  # 12 URL-safe characters, as in the SQLite store
 UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
 CLAIM_WAIT_SECONDS = 5.0  # a claim waits no longer for a connection: Telegram retries the update anyway
 QUESTION_WAIT_SECONDS = 5.0  # nor a question's read and write: the user is told to try again

@@ -25,6 +25,8 @@ from ..conversation import Turn
 from ..errors import SettingsError
 from ..types import AnswerKind, text_checksum
 from .base import (
+    ACTION_DAYS,
+    TOKEN_BYTES,
     Action,
     ActionKind,
     ChatState,
@@ -53,8 +55,6 @@ from .rows import (
 )
 from .sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
-ACTION_DAYS = 7  # a button (and the kept answer behind it) older than this no longer works: pruned
-TOKEN_BYTES = 9  # 12 URL-safe characters
 UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
 
 
