@@ -16,7 +16,7 @@ from pathlib import Path
 
 from embeddings import Settings, prepare_process, read_environment
 from embeddings.cli import positive_int, run_command
-from embeddings.index import FLAT_MAX_PASSAGES
+from embeddings.dense_index import FLAT_MAX_PASSAGES
 
 from .options import (
     DEFAULT_XQUAD,

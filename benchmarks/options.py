@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings import SanadError
-from embeddings.index import FLAT_MAX_PASSAGES
+from embeddings.dense_index import FLAT_MAX_PASSAGES
 from embeddings.settings import PROJECT_ROOT
 
 DEFAULT_XQUAD = PROJECT_ROOT.parent / "shared" / "eval" / "xquad.ar.json"

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embeddings.index import IndexKey, SearchIndex, is_exact, load_index, new_dense_index, save_index
+from embeddings.dense_index import is_exact, new_dense_index
+from embeddings.index import IndexKey, SearchIndex, load_index, save_index
 from embeddings.passage_table import PassageTable
 from embeddings.passages import Chunking
 from embeddings.row_file import RowFile
