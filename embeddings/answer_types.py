@@ -101,6 +101,9 @@ MEASURE_UNITS = {
 }
 # how many words before a number cue its question word may stand (ما هي سرعه, كم تبلغ مساحه)
 _CUE_REACH = 2
+# how many words from a word of the question's focus the asked-for answer may stand to count
+# as "near" it (answer_near)
+ANSWER_REACH = 3
 _HOW_MANY = ("كم", "بكم", "وكم", "فكم")
 _FRAMING = (*_HOW_MANY, "ما", "وما", "فما", "بما", "بم")
 _DATE_CUES = ("متي", "تاريخ")
@@ -217,10 +220,11 @@ def _places(tokens: list[str], known: set[str]) -> set[str]:
     return found
 
 
-def has_answer_type(kind: AnswerType, sentence: str, question: str, pieces: Pieces | None = None) -> bool:
-    """True when the sentence holds an answer of `kind` that the question does not already hold."""
+def answer_found(kind: AnswerType, sentence: str, question: str, pieces: Pieces | None = None) -> set[str]:
+    """The answers of `kind` the sentence holds that the question does not: folded words (a
+    number, a month, a place), years, or two-word names ("سيرجي شويجو"); empty for none."""
     if kind == "other":
-        return False
+        return set()
     folded = normalize_arabic(sentence)
     tokens = words(folded)
     q_folded = normalize_arabic(question)
@@ -229,10 +233,33 @@ def has_answer_type(kind: AnswerType, sentence: str, question: str, pieces: Piec
     if kind == "number":
         measure = question_measure(question)
         if measure is not None and not _has_unit(tokens, measure):
-            return False
-        return bool(_numbers(tokens) - _numbers(q_tokens))
+            return set()
+        return _numbers(tokens) - _numbers(q_tokens)
     if kind == "date":
-        return bool(_dates(tokens, folded) - _dates(q_tokens, q_folded))
+        return _dates(tokens, folded) - _dates(q_tokens, q_folded)
     if kind == "place":
-        return bool(_places(tokens, known))
-    return bool(_names(tokens, known, pieces))
+        return _places(tokens, known)
+    return _names(tokens, known, pieces)
+
+
+def has_answer_type(kind: AnswerType, sentence: str, question: str, pieces: Pieces | None = None) -> bool:
+    """True when the sentence holds an answer of `kind` that the question does not already hold."""
+    return bool(answer_found(kind, sentence, question, pieces))
+
+
+def answer_near(found: set[str], sentence: str, near: Callable[[str], bool], reach: int = ANSWER_REACH) -> bool:
+    """True when one of `found` (answer_found's) stands within `reach` words of a word that
+    `near` accepts (a word of the question's focus). The asked-for answer stands next to what
+    the question names (وزير الدفاع الروسي *سيرجي شويجو*); a number or a name-like pair anywhere
+    in a long sentence is as often something else."""
+    tokens = words(normalize_arabic(sentence))
+    years = [y for y in found if y.isdigit()]
+    for i, token in enumerate(tokens):
+        paired = i + 1 < len(tokens) and f"{token} {tokens[i + 1]}" in found
+        if not (paired or token in found or any(y in token for y in years)):
+            continue
+        width = 2 if paired else 1
+        around = tokens[max(i - reach, 0) : i] + tokens[i + width : i + width + reach]
+        if any(near(w) for w in around):
+            return True
+    return False

@@ -4,9 +4,9 @@ The candidates are the sentences of the best few passages, and each two adjacent
 of a passage that fit in LEAD_SPAN_CHARS (the bold answer may be such a span). For each, the
 features say whether it holds the question's focus (its rare content terms, beyond the
 question words and the terms its whole article shares), whether the asked-for type of answer
-is there (a number for كم, a date for متى, a name for من/ما اسم ...), how close it is to the
-question in the dense space (sentence vectors stored in the index), and how it compares with
-the other candidates (margins). `calibration.py` turns them into probabilities.
+is there (a number for كم, a date for متى, a name for من/ما اسم ...) and whether it stands next
+to a focus word, how close it is to the question in the dense space (sentence vectors stored in
+the index), and how it compares with the other candidates (margins). `calibration.py` turns them into probabilities.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer_types import AnswerType, Pieces, has_answer_type, question_type
+from .answer_types import AnswerType, Pieces, answer_found, answer_near, question_type
 from .normalize import normalize_arabic, words
 from .passages import paragraphs
 from .retrieve import Hit
@@ -43,6 +43,9 @@ PREFIX_MATCH = 4
 # (وزير → زير), so a term also matches without one leading clitic.
 CLITICS = ("وال", "بال", "فال", "كال", "لل", "و", "ف", "ب", "ل", "ك")
 MIN_BARE_STEM = 4
+# ... but a conjunction و/ف before a three-letter stem is often the stem's own first letter
+# (وفوده → فود, الوفود → وفود), so there three letters are enough.
+MIN_BARE_STEM_AFTER_CONJUNCTION = 3
 CANDIDATE_PASSAGES = 3
 # Two adjacent sentences are also a candidate when together they fit in this many characters:
 # the answer is often in the sentence next to the one that matches the question ("... وهو
@@ -74,6 +77,7 @@ FEATURES = (
     "missing_max",  # the largest idf of a focus term the article lacks, over the index's largest
     "head",  # 1 when the sentence holds the focus's first term (the head noun: ما اسم *المجلس* الذي ...)
     "pair",  # 1 for two adjacent sentences taken as one candidate
+    "type_near",  # 1 when that type stands within ANSWER_REACH words of a focus word (answer_types.answer_near)
 )
 
 
@@ -96,7 +100,7 @@ def _bare_stem(term: str) -> str:
         if term.startswith(clitic):
             rest = term[len(clitic) :]
             rest = rest[2:] if rest.startswith("ال") and len(rest) - 2 >= MIN_BARE_STEM else rest
-            if len(rest) >= MIN_BARE_STEM:
+            if len(rest) >= (MIN_BARE_STEM_AFTER_CONJUNCTION if clitic in ("و", "ف") else MIN_BARE_STEM):
                 return rest
     return term
 
@@ -211,6 +215,7 @@ def candidates(
         set(itertools.pairwise(_match_key(t) for t in question.terms)),
         unseen_weight / total_weight if total_weight > 0 else 0.0,
         _keys(focus[0]) if focus else frozenset(),
+        frozenset(_all_keys(focus)),
     )
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
@@ -231,6 +236,11 @@ class _Asked:
     pairs: set[tuple[str, str]]
     focus_unseen: float
     head: frozenset[str]
+    focus_keys: frozenset[str]
+
+    def near(self, terms_of: Callable[[str], list[str]]) -> Callable[[str], bool]:
+        """Whether a word is one of the focus's (for answer_types.answer_near)."""
+        return lambda word: bool(_all_keys(terms_of(word)) & self.focus_keys)
 
 
 @dataclass(frozen=True)
@@ -261,12 +271,14 @@ def _passage_rows(
     passage = hit.passage
     focus_passage = _coverage(focus, weights, _all_keys(terms_of(article.text[passage.start : passage.end])))
     rows = []
+    near = asked.near(terms_of)
     for members, span, cosine in _units(passage.sentences, sources.sentence_vectors(passage.id), query):
         text = article.text[span.start : span.end]
         sentence_terms = terms_of(text)
         keys = _all_keys(sentence_terms)
         pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
         novel = sum(1 for t in sentence_terms if not _keys(t) & asked.keys)
+        found = answer_found(asked.question.kind, text, asked.question.text, sources.pieces)
         values = [
             cosine,
             hit.scores.dense,
@@ -277,7 +289,7 @@ def _passage_rows(
             0.0,
             asked.focus_unseen,
             float(asked.question.kind != "other"),
-            float(has_answer_type(asked.question.kind, text, asked.question.text, sources.pieces)),
+            float(bool(found)),
             novel / len(sentence_terms) if sentence_terms else 0.0,
             _exact_overlap(asked.question.terms, set(sentence_terms), idf),
             0.0,
@@ -292,6 +304,7 @@ def _passage_rows(
             missing_max,
             float(bool(asked.head & keys)),
             float(len(members) > 1),
+            float(bool(found) and answer_near(found, text, near)),
         ]
         rows.append(_Row(rank, span, tuple(first_row + m for m in members), values))
     # the neighbours' focus: a question often matches the sentence before the answer

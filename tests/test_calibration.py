@@ -92,6 +92,33 @@ def test_a_focus_term_matches_across_a_clitic_the_stemmer_left_on() -> None:
     assert _keys("كلام") == {"كلام"}
 
 
+def test_a_focus_term_matches_when_the_stemmer_took_a_words_own_first_letter_for_a_conjunction() -> None:
+    # Snowball reads the و of وفوده as "and" (→ فود) but keeps it in الوفود (→ وفود).
+    from embeddings.evidence import _all_keys, _keys
+    from embeddings.lexical import Analyzer
+
+    analyzer = Analyzer()
+    (question,) = [t for t in analyzer.terms("رؤساء وفوده") if t != "روساء"]
+    assert _keys(question) & _all_keys(analyzer.terms("متحدثا إلى رؤساء الوفود"))
+    # other clitics still need four letters left: كلام is not لام, بحر is not حر
+    assert _keys("بحار") == {"بحار"}
+
+
+def test_the_asked_for_answer_counts_as_near_when_it_stands_next_to_a_focus_word() -> None:
+    from embeddings.answer_types import answer_found, answer_near
+
+    question = "ما اسم وزير الدفاع الروسي؟"
+    focus = {"وزير", "الدفاع", "الروسي"}
+    close = "وتلقى الرئيس تقريرا من وزير الدفاع الروسي سيرجي شويجو عن سير التدريبات"
+    far = "وقال وزير الدفاع الروسي في تقريره إن التدريبات جرت بنجاح، بحسب قناة يوتيوب الشهيرة بين المشاهدين"
+    assert answer_near(answer_found("name", close, question), close, focus.__contains__)
+    found_far = answer_found("name", far, question)
+    assert found_far and not answer_near(found_far, far, focus.__contains__)
+    number = "كم صاروخا أطلق؟"
+    assert answer_near(answer_found("number", "أطلق 12 صاروخا", number), "أطلق 12 صاروخا", {"صاروخا"}.__contains__)
+    assert not answer_near(set(), "أطلق 12 صاروخا", {"صاروخا"}.__contains__)
+
+
 def test_a_measure_question_wants_a_number_with_its_unit() -> None:
     from embeddings.answer_types import has_answer_type, question_measure
 

@@ -24,8 +24,7 @@ def test_there_are_twelve_dev_questions() -> None:
     assert len(DEV_QUESTIONS) == 12
 
 
-# Known gaps (see README, Quality): none of the twelve gets not_found with the packaged calibration
-# (dev02 and the minister get `closest`, which this test accepts; their lead holds the answer).
+# Known gaps (see README, Quality): none of the twelve gets not_found with the packaged calibration.
 KNOWN_NOT_FOUND: set[int] = set()
 DEV_PARAMS = [
     pytest.param(
@@ -44,7 +43,6 @@ def test_dev_question_is_found_within_the_top_three_quotes(real_engine: Engine, 
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: 10 of 12 reach kind answer with must in the first quote")
 def test_eleven_of_twelve_dev_questions_are_answered_by_the_first_quote(real_engine: Engine) -> None:
     answers = [(item, real_engine.ask(item["q"])) for item in DEV_QUESTIONS]
     good = [i["q"] for i, a in answers if a.kind == "answer" and i["must"] in a.quotes[0].text]

@@ -71,8 +71,7 @@ def sends_to(fake: FakeTelegram, chat_id: int) -> int:
 # --- answers -----------------------------------------------------------------------------------
 
 
-# Known gaps (README, Quality): none; dev02 and the minister get `closest`, whose one quote holds
-# their `must`.
+# Known gaps (README, Quality): none.
 KNOWN_NOT_FOUND: set[int] = set()
 
 
