@@ -7,7 +7,7 @@ its normaliser and pre-tokeniser in `tokenizers`, its pieces in sentencepiece), 
 folder's modules.json says comes after the transformer, as sentence-transformers does: mean
 pooling over the attention mask (1_Pooling), L2 normalisation (Normalize), the prompts of
 config_sentence_transformers.json, truncation at sentence_bert_config.json's max_seq_length,
-texts sorted by length and padded per batch. A test checks the vectors equal
+texts sorted by their token count and padded per batch. A test checks the vectors equal
 sentence-transformers' on Arabic and English text. A folder whose modules are anything else
 is refused with ModelError, naming the file.
 """
@@ -70,9 +70,16 @@ class Pieces:
             start += len(text)
         return out
 
+    def rows(self, texts: Sequence[str]) -> list[list[int]]:
+        """The token ids of each text as the model reads them: special tokens around, truncated."""
+        return [[self._bos, *ids[: self._max_length - 2], self._eos] for ids in self.split(texts)]
+
     def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and attention mask of the texts, padded to the longest: what the model reads."""
-        rows = [[self._bos, *ids[: self._max_length - 2], self._eos] for ids in self.split(texts)]
+        return self.padded(self.rows(texts))
+
+    def padded(self, rows: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask of `rows` (from `rows`), padded to the longest."""
         width = max(map(len, rows), default=0)
         ids = np.full((len(rows), width), self.pad, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -168,8 +175,8 @@ class OnnxEncoder:
         """The length of every vector."""
         return self._dim
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        ids, mask = self._tokenizer.batch(texts)
+    def _forward(self, rows: list[list[int]]) -> np.ndarray:
+        ids, mask = self._tokenizer.padded(rows)
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
@@ -184,11 +191,14 @@ class OnnxEncoder:
     def _encode(self, texts: Sequence[str], prefix: str, batch_size: int) -> np.ndarray:
         prompted = [prefix + (t.lower() if self._layout.lower_case else t) for t in texts]
         out = np.zeros((len(prompted), self._dim), dtype=np.float32)
-        # Longest first in batches, as sentence-transformers does: padding only to the batch's own longest.
-        order = sorted(range(len(prompted)), key=lambda i: -len(prompted[i]))
+        tokens = self._tokenizer.rows(prompted)
+        # Longest first in batches, padded only to the batch's own longest, as sentence-transformers
+        # does; but by token count, not characters: XQuAD-ar's passages and sentences, batched by
+        # 8, carry 1.6 % padding instead of 14 %.
+        order = sorted(range(len(tokens)), key=lambda i: -len(tokens[i]))
         for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            out[rows] = self._forward([prompted[i] for i in rows])
+            chosen = order[start : start + batch_size]
+            out[chosen] = self._forward([tokens[i] for i in chosen])
         return out
 
     def word_pieces(self, word: str) -> int:
