@@ -8,7 +8,7 @@ about a second and the idle bot stays small (README, Benchmarks).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -116,16 +116,43 @@ class SentenceTransformerEncoder:
         return self._passage_prompt
 
     def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int, progress: bool) -> np.ndarray:
+        if len(texts) <= batch_size:
+            with self._lock:
+                return self._encode_batch(list(texts), prompt)
+        # Longest first in batches, padded only to the batch's own longest, as sentence-transformers
+        # does within one call; but by token count, not characters: XQuAD-ar's passages and
+        # sentences, batched by 8, carry 1.6 % padding instead of 14 % (12 % less CPU time).
+        order = np.argsort([-n for n in self._token_counts(texts, prompt)], kind="stable")
+        batches: Iterable[np.ndarray] = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        if progress:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="Batches", unit=f"×{batch_size}")
         with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                prompt_name=prompt,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
+            parts = [self._encode_batch([texts[i] for i in rows], prompt) for rows in batches]
+        vectors = np.concatenate(parts)
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out
+
+    def _encode_batch(self, texts: list[str], prompt: str | None) -> np.ndarray:
+        vectors = self._model.encode(
+            texts, prompt_name=prompt, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _token_counts(self, texts: Sequence[str], prompt: str | None) -> list[int]:
+        """The tokens each text takes with the prompt (its characters without a tokenizer)."""
+        prefix = (getattr(self._model, "prompts", {}) or {}).get(prompt, "") if prompt else ""
+        tokenizer = getattr(self._model, "tokenizer", None)
+        if tokenizer is None:
+            return [len(prefix + t) for t in texts]
+        counts: list[int] = []
+        for start in range(0, len(texts), 4096):  # in slices: the ids of a whole library would not fit
+            chunk = [prefix + t for t in texts[start : start + 4096]]
+            ids = tokenizer(chunk, truncation=True, max_length=self._model.max_seq_length)["input_ids"]
+            counts.extend(len(row) for row in ids)
+        return counts
 
     def word_pieces(self, word: str) -> int:
         """How many pieces the model's tokenizer cuts `word` into (1 when it has no tokenizer):
