@@ -57,9 +57,25 @@ UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 
 LibraryOpener = Callable[[], IndexedLibrary]
 ChatsOpener = Callable[[IndexedLibrary], ChatCollections]
-# Engine threads: questions on them at the same moment are embedded in one model call
-# (embeddings/batching.py), so there are as many as a batch holds (SANAD_QUERY_BATCH).
-DEFAULT_WORKERS = Settings().query_batch
+# Engine threads, with batching on: a question holds one from its chat's state to its answer,
+# and the questions on them at the same moment are embedded in batches of SANAD_QUERY_BATCH
+# (embeddings/batching.py), one after the other; so enough for a wave of 30 chats (Telegram's
+# 30 messages a second), more than a batch holds.
+ENGINE_THREADS = 32
+DEFAULT_WORKERS = ENGINE_THREADS
+# Connections to the Bot API. httpcore's pool walks every connection for each idle one on every
+# request and every response (O(n^2)): with PTB's default of 256 a wave of 30 chats opened ~60,
+# and that walk was a quarter of the event loop's CPU. 8 carry Telegram's 30 messages a second
+# and the "typing" beside them up to ~250 ms a round trip; a request beyond them waits for one
+# (up to POOL_TIMEOUT_SECONDS, not PTB's 1 s, so a burst waits rather than fails).
+BOT_API_CONNECTIONS = 8
+POOL_TIMEOUT_SECONDS = 30.0
+
+
+def engine_threads(query_batch: int) -> int:
+    """The engine threads for a batch cap (SANAD_QUERY_BATCH): ENGINE_THREADS with batching on,
+    so that more questions than a batch holds wait for the model together; 1 (one a core) off."""
+    return ENGINE_THREADS if query_batch > 1 else 1
 
 
 def build_application(
@@ -101,6 +117,8 @@ def build_application(
         )
         .context_types(ContextTypes(context=SanadContext, bot_data=BotData))
         .concurrent_updates(True)
+        .connection_pool_size(BOT_API_CONNECTIONS)
+        .pool_timeout(POOL_TIMEOUT_SECONDS)
         .rate_limiter(AnswersFirstRateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -144,8 +162,8 @@ async def _open_resources(
     application: SanadApplication, open_library: LibraryOpener, open_chats: ChatsOpener, workers: int
 ) -> None:
     data: BotData = application.bot_data
-    # The engine is thread-safe and its work is mostly torch, which releases the GIL. With
-    # batching on, a thread per question of a batch; with it off, one per core keeps every
+    # The engine is thread-safe and its work is mostly the model's, which releases the GIL.
+    # With batching on, ENGINE_THREADS; with it off (workers 1), one per core keeps every
     # core busy without making questions queue behind each other.
     workers = max(2, workers if workers > 1 else os.cpu_count() or 2)
     data.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanad-ask")
@@ -231,7 +249,8 @@ def main() -> int:
     fetch_policy = core_settings.fetch_policy()
     open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)
     open_chats = partial(ChatCollections.open, core_settings)
-    application = build_application(bot_settings, open_library, open_chats, fetch_policy, core_settings.query_batch)
+    workers = engine_threads(core_settings.query_batch)
+    application = build_application(bot_settings, open_library, open_chats, fetch_policy, workers)
     try:
         run(application, bot_settings)
     except InvalidToken:

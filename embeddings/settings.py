@@ -190,7 +190,9 @@ class Settings:
     loaded_chats: int = 32  # chat indexes kept in memory (least recently used dropped first)
     max_article_bytes: int = 5_000_000  # a page or file bigger than this is refused
     follow_up_seconds: int = 600  # a follow-up question leans on the chat's previous one this long (0: never)
-    query_batch: int = 32  # questions asked at once embedded in one model call, at most this many (1: off)
+    # Questions asked at once embedded in one model call, at most this many (1: off). 8, not more: while
+    # one batch is embedded the questions of the one before finish on the other core (batching.py).
+    query_batch: int = 8
     query_batch_window_ms: int = 2  # under load, a batch waits this long to fill (0: never waits)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of `database`; holds a password
 

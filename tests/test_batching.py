@@ -177,7 +177,7 @@ def test_real_model_vectors_are_the_same_batched_or_alone(real_encoder: Encoder)
 
 @pytest.mark.parametrize(
     ("env", "cap", "window_ms"),
-    [({}, 32, 2), ({"SANAD_QUERY_BATCH": "1"}, 1, 2), ({"SANAD_QUERY_BATCH_WINDOW_MS": "0"}, 32, 0)],
+    [({}, 8, 2), ({"SANAD_QUERY_BATCH": "1"}, 1, 2), ({"SANAD_QUERY_BATCH_WINDOW_MS": "0"}, 8, 0)],
 )
 def test_batching_settings_are_read_once(env: dict[str, str], cap: int, window_ms: int) -> None:
     settings = Settings.from_env(env)
