@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .index import SearchIndex
+from .top_scores import top_positive
 from .types import Passage, Scores
 
 FUSION_METHODS = ("rrf", "convex")
@@ -38,16 +39,6 @@ class Hit:
     scores: Scores
 
 
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    """Ids of the (at most) `n` highest positive scores, in no particular order. Only the
-    positive scores are partitioned: at a million passages, partitioning them all took
-    longer than the BM25 scoring itself."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) <= n:
-        return positive
-    return positive[np.argpartition(-scores[positive], n - 1)[:n]]
-
-
 def _scaled(values: np.ndarray) -> np.ndarray:
     low, high = float(values.min()), float(values.max())
     if high - low < 1e-9:
@@ -76,7 +67,7 @@ def retrieve(index: SearchIndex, query: np.ndarray, terms: list[str], fusion: Fu
         return []
     dense_ids, _ = index.dense_search(query, fusion.candidates)
     all_lexical = index.lexical_scores(terms)
-    ids = np.union1d(dense_ids, _top(all_lexical, fusion.candidates)).astype(np.int64)
+    ids = np.union1d(dense_ids, top_positive(all_lexical, fusion.candidates)).astype(np.int64)
     dense = index.dense_scores(query, ids)
     lexical = all_lexical[ids].astype(np.float64)
     fused = fuse_scores(dense.astype(np.float64), lexical, fusion)
