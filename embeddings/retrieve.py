@@ -65,10 +65,10 @@ def retrieve(index: SearchIndex, query: np.ndarray, terms: list[str], fusion: Fu
     """Candidates from both retrievers, best fused score first."""
     if len(index) == 0:
         return []
-    dense_ids, _ = index.dense_search(query, fusion.candidates)
+    dense_ids, cosines = index.dense_search(query, fusion.candidates)
     all_lexical = index.lexical_scores(terms)
     ids = np.union1d(dense_ids, top_positive(all_lexical, fusion.candidates)).astype(np.int64)
-    dense = index.dense_scores(query, ids)
+    dense = index.dense_scores(query, ids, known=(dense_ids, cosines))
     lexical = all_lexical[ids].astype(np.float64)
     fused = fuse_scores(dense.astype(np.float64), lexical, fusion)
     order = np.argsort(-fused, kind="stable")
