@@ -159,12 +159,19 @@ class SearchIndex:
         order = np.argsort(-exact, kind="stable")[:n]
         return found[order], exact[order]
 
-    def dense_scores(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Cosine of the query with the given passages."""
-        if len(ids) == 0:
-            return np.zeros(0, dtype=np.float32)
-        scores: np.ndarray = self._stored(np.asarray(ids, dtype=np.int64)) @ query.reshape(-1)
-        return scores
+    def dense_scores(
+        self, query: np.ndarray, ids: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Cosine of the query with the given passages; `known`, the (ids, cosines) `dense_search`
+        gave for it: above FLAT_MAX_PASSAGES the exact cosines its re-rank read, not read again."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if known is None or self._exact is None:  # a flat index's search scores are FAISS's sums: recomputed
+            scores: np.ndarray = self._stored(ids) @ query.reshape(-1) if len(ids) else np.zeros(0, np.float32)
+            return scores
+        cosines = dict(zip(known[0].tolist(), known[1].tolist(), strict=True))
+        missing = np.array([i for i in ids.tolist() if i not in cosines], dtype=np.int64)
+        cosines.update(zip(missing.tolist(), (self._stored(missing) @ query.reshape(-1)).tolist(), strict=True))
+        return np.array([cosines[i] for i in ids.tolist()], dtype=np.float32)
 
     def _stored(self, ids: np.ndarray) -> np.ndarray:
         """The float vectors of these passages: rows of the exact vectors (read from

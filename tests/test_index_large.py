@@ -77,6 +77,16 @@ def test_the_large_index_lends_its_exact_vectors(vectors: np.ndarray, loaded: Se
     assert np.allclose(loaded.dense_scores(query, np.array([9, 5, 3])), vectors[[9, 5, 3]] @ query)
 
 
+def test_the_cosines_the_re_rank_read_are_given_back_with_the_others_read(
+    vectors: np.ndarray, loaded: SearchIndex
+) -> None:
+    query = _unit(vectors[77] + 0.5 * vectors[78])
+    found = loaded.dense_search(query, 10)
+    ids = np.array([3, int(found[0][4]), 19_999, int(found[0][0]), 78])  # two of them found, in no order
+    assert np.allclose(loaded.dense_scores(query, ids, known=found), vectors[ids] @ query, atol=1e-5)
+    assert np.allclose(loaded.dense_scores(query, found[0][::-1], known=found), found[1][::-1])
+
+
 def _resident_bytes() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
 
