@@ -15,6 +15,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,11 +171,12 @@ def _framed(word: str) -> bool:
     return len(word) > 2 and word[0] in "وف" and word[1:] in FRAME_WORDS
 
 
-def _coverage(focus: Sequence[str], weights: Sequence[float], keys: set[str]) -> float:
+def _coverage(focus_keys: Sequence[frozenset[str]], weights: Sequence[float], keys: AbstractSet[str]) -> float:
+    """The weighted share of the focus terms (given by their match keys) that `keys` holds."""
     total = sum(weights)
     if total <= 0:
         return 0.0
-    return sum(w for t, w in zip(focus, weights, strict=True) if _keys(t) & keys) / total
+    return sum(w for k, w in zip(focus_keys, weights, strict=True) if k & keys) / total
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,7 @@ def candidates(
         unseen_weight / total_weight if total_weight > 0 else 0.0,
         _keys(focus[0]) if focus else frozenset(),
         frozenset(_all_keys(focus)),
+        tuple(_keys(t) for t in focus),
     )
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
@@ -237,6 +240,7 @@ class _Asked:
     focus_unseen: float
     head: frozenset[str]
     focus_keys: frozenset[str]
+    focus_term_keys: tuple[frozenset[str], ...]  # each focus term's match keys, in focus order
 
     def near(self, terms_of: Callable[[str], list[str]]) -> Callable[[str], bool]:
         """Whether a word is one of the focus's (for answer_types.answer_near)."""
@@ -256,35 +260,38 @@ def _passage_rows(
     cache: ArticleTermsCache, first_row: int,
 ) -> list[_Row]:  # fmt: skip
     """The rows of one passage's candidates (its sentences first, numbered from `first_row`)."""
-    terms_of, idf, focus = sources.terms_of, sources.idf, asked.focus
+    terms_of, idf, focus, focus_keys = sources.terms_of, sources.idf, asked.focus, asked.focus_term_keys
     known = cache.get(article, terms_of)
     # A term the whole article shares says which article, not which sentence.
-    weights = [idf(t) * (1.0 - max(known.shares.get(key, 0.0) for key in _keys(t))) for t in focus]
+    weights = [
+        idf(t) * (1.0 - max(known.shares.get(key, 0.0) for key in k)) for t, k in zip(focus, focus_keys, strict=True)
+    ]
     if sum(weights) <= 0:
         weights = [idf(t) for t in focus]
     # A focus term the whole article lacks: the article is about something else (the
     # Chinese president, not the Russian one), however close the passage reads.
     plain = [idf(t) for t in focus]
-    focus_article = _coverage(focus, plain, set(known.keys))
-    missing = [w for t, w in zip(focus, plain, strict=True) if not _keys(t) & known.keys]
+    focus_article = _coverage(focus_keys, plain, known.keys)
+    missing = [w for k, w in zip(focus_keys, plain, strict=True) if not k & known.keys]
     missing_max = max(missing, default=0.0) / max(max(plain, default=1.0), 1e-9)
     passage = hit.passage
-    focus_passage = _coverage(focus, weights, _all_keys(terms_of(article.text[passage.start : passage.end])))
+    focus_passage = _coverage(focus_keys, weights, _all_keys(terms_of(article.text[passage.start : passage.end])))
     rows = []
     near = asked.near(terms_of)
     for members, span, cosine in _units(passage.sentences, sources.sentence_vectors(passage.id), query):
         text = article.text[span.start : span.end]
         sentence_terms = terms_of(text)
-        keys = _all_keys(sentence_terms)
+        term_keys = [_keys(t) for t in sentence_terms]
+        keys: set[str] = set().union(*term_keys)
         pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
-        novel = sum(1 for t in sentence_terms if not _keys(t) & asked.keys)
+        novel = sum(1 for k in term_keys if not k & asked.keys)
         found = answer_found(asked.question.kind, text, asked.question.text, sources.pieces)
         values = [
             cosine,
             hit.scores.dense,
             0.0,
             float(rank),
-            _coverage(focus, weights, keys),
+            _coverage(focus_keys, weights, keys),
             focus_passage,
             0.0,
             asked.focus_unseen,
