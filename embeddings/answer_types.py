@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from .lexical import ARABIC_STOPWORDS
@@ -220,26 +221,47 @@ def _places(tokens: list[str], known: set[str]) -> set[str]:
     return found
 
 
+@dataclass(frozen=True)
+class AskedType:
+    """What a question asks for, read once (its folded words, what it already holds), so that
+    each candidate sentence costs only its own words."""
+
+    kind: AnswerType
+    q_tokens: list[str]
+    q_folded: str
+    known: set[str]  # the question's words, with and without a leading clitic
+    measure: str | None  # the measure a number question asks for (وزن, سرعه ...)
+
+    @classmethod
+    def of(cls, kind: AnswerType, question: str) -> AskedType:
+        """The question's side of answer_found, for a question of `kind`."""
+        q_folded = normalize_arabic(question)
+        q_tokens = words(q_folded)
+        known = {_bare(t) for t in q_tokens} | set(q_tokens)
+        measure = question_measure(question) if kind == "number" else None
+        return cls(kind, q_tokens, q_folded, known, measure)
+
+    def found(self, tokens: list[str], folded: str, pieces: Pieces | None = None) -> set[str]:
+        """answer_found for a sentence given as its folded text and that text's words."""
+        kind, q_tokens, known = self.kind, self.q_tokens, self.known
+        if kind == "other":
+            return set()
+        if kind == "number":
+            if self.measure is not None and not _has_unit(tokens, self.measure):
+                return set()
+            return _numbers(tokens) - _numbers(q_tokens)
+        if kind == "date":
+            return _dates(tokens, folded) - _dates(q_tokens, self.q_folded)
+        if kind == "place":
+            return _places(tokens, known)
+        return _names(tokens, known, pieces)
+
+
 def answer_found(kind: AnswerType, sentence: str, question: str, pieces: Pieces | None = None) -> set[str]:
     """The answers of `kind` the sentence holds that the question does not: folded words (a
     number, a month, a place), years, or two-word names ("سيرجي شويجو"); empty for none."""
-    if kind == "other":
-        return set()
     folded = normalize_arabic(sentence)
-    tokens = words(folded)
-    q_folded = normalize_arabic(question)
-    q_tokens = words(q_folded)
-    known = {_bare(t) for t in q_tokens} | set(q_tokens)
-    if kind == "number":
-        measure = question_measure(question)
-        if measure is not None and not _has_unit(tokens, measure):
-            return set()
-        return _numbers(tokens) - _numbers(q_tokens)
-    if kind == "date":
-        return _dates(tokens, folded) - _dates(q_tokens, q_folded)
-    if kind == "place":
-        return _places(tokens, known)
-    return _names(tokens, known, pieces)
+    return AskedType.of(kind, question).found(words(folded), folded, pieces)
 
 
 def has_answer_type(kind: AnswerType, sentence: str, question: str, pieces: Pieces | None = None) -> bool:
@@ -252,7 +274,11 @@ def answer_near(found: set[str], sentence: str, near: Callable[[str], bool], rea
     `near` accepts (a word of the question's focus). The asked-for answer stands next to what
     the question names (وزير الدفاع الروسي *سيرجي شويجو*); a number or a name-like pair anywhere
     in a long sentence is as often something else."""
-    tokens = words(normalize_arabic(sentence))
+    return tokens_near(found, words(normalize_arabic(sentence)), near, reach)
+
+
+def tokens_near(found: set[str], tokens: list[str], near: Callable[[str], bool], reach: int = ANSWER_REACH) -> bool:
+    """answer_near for a sentence given as its folded words."""
     years = [y for y in found if y.isdigit()]
     for i, token in enumerate(tokens):
         paired = i + 1 < len(tokens) and f"{token} {tokens[i + 1]}" in found

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer_types import AnswerType, Pieces, answer_found, answer_near, question_type
+from .answer_types import AnswerType, AskedType, Pieces, question_type, tokens_near
 from .normalize import normalize_arabic, words
 from .passages import paragraphs
 from .retrieve import Hit
@@ -78,7 +78,7 @@ FEATURES = (
     "missing_max",  # the largest idf of a focus term the article lacks, over the index's largest
     "head",  # 1 when the sentence holds the focus's first term (the head noun: ما اسم *المجلس* الذي ...)
     "pair",  # 1 for two adjacent sentences taken as one candidate
-    "type_near",  # 1 when that type stands within ANSWER_REACH words of a focus word (answer_types.answer_near)
+    "type_near",  # 1 when that type stands within ANSWER_REACH words of a focus word (answer_types.tokens_near)
 )
 
 
@@ -219,6 +219,7 @@ def candidates(
         _keys(focus[0]) if focus else frozenset(),
         frozenset(_all_keys(focus)),
         tuple(_keys(t) for t in focus),
+        AskedType.of(question.kind, question.text),
     )
     for rank, hit in enumerate(hits[:passages]):
         article = articles[hit.passage.article_id]
@@ -241,9 +242,10 @@ class _Asked:
     head: frozenset[str]
     focus_keys: frozenset[str]
     focus_term_keys: tuple[frozenset[str], ...]  # each focus term's match keys, in focus order
+    type: AskedType  # what answer the question asks for, read once
 
     def near(self, terms_of: Callable[[str], list[str]]) -> Callable[[str], bool]:
-        """Whether a word is one of the focus's (for answer_types.answer_near)."""
+        """Whether a word is one of the focus's (for answer_types.tokens_near)."""
         return lambda word: bool(_all_keys(terms_of(word)) & self.focus_keys)
 
 
@@ -285,7 +287,9 @@ def _passage_rows(
         keys: set[str] = set().union(*term_keys)
         pairs = set(itertools.pairwise(_match_key(t) for t in sentence_terms))
         novel = sum(1 for k in term_keys if not k & asked.keys)
-        found = answer_found(asked.question.kind, text, asked.question.text, sources.pieces)
+        folded = normalize_arabic(text)
+        tokens = words(folded)
+        found = asked.type.found(tokens, folded, sources.pieces)
         values = [
             cosine,
             hit.scores.dense,
@@ -311,7 +315,7 @@ def _passage_rows(
             missing_max,
             float(bool(asked.head & keys)),
             float(len(members) > 1),
-            float(bool(found) and answer_near(found, text, near)),
+            float(bool(found) and tokens_near(found, tokens, near)),
         ]
         rows.append(_Row(rank, span, tuple(first_row + m for m in members), values))
     # the neighbours' focus: a question often matches the sentence before the answer
