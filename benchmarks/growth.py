@@ -27,7 +27,8 @@ import numpy as np
 
 from embeddings import Article, Collection, Engine, Passage
 from embeddings.dense_index import is_exact, new_dense_index
-from embeddings.index import IndexKey, SearchIndex, load_index, save_index
+from embeddings.index import IndexKey, SearchIndex
+from embeddings.index_files import load_index, save_index
 
 from .corpus import TermDocuments, sentence_pool, synthetic_bm25, synthetic_corpus, unit_vectors
 from .measure import interleaved, mapped_mb, median_ms, reset_peak_rss, rss_mb

@@ -34,7 +34,8 @@ from .collection import Collection
 from .conversation import FOLLOW_UP_SECONDS, answer_in_turn, follow_up, next_turn
 from .engine import Engine
 from .errors import ArticleError, ArticleNotFoundError, IndexStaleError, IndexStateError, LimitError
-from .index import IndexKey, SearchIndex, load_index, read_index, save_index
+from .index import IndexKey, SearchIndex
+from .index_files import load_index, read_index, save_index
 from .indexed_library import IndexedLibrary
 from .library import is_url
 from .settings import Settings

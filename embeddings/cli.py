@@ -115,7 +115,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     if not articles:
         raise ArticleError(f"no {ARTICLE_SUFFIX} articles in {settings.articles_dir}; add one, e.g. build FILE.txt")
     from .engine import RetrievalConfig
-    from .index import build_index, save_index
+    from .index import build_index
+    from .index_files import save_index
     from .lexical import Analyzer
 
     _err("Loading the embedding model…")

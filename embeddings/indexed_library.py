@@ -22,7 +22,8 @@ from .batching import batching_encoder, batching_of
 from .collection import Collection
 from .engine import Engine, RetrievalConfig, abstention_for
 from .errors import IndexStaleError, IndexStateError
-from .index import IndexKey, SearchIndex, load_index, read_index, reusable_articles, save_index
+from .index import IndexKey, SearchIndex, reusable_articles
+from .index_files import load_index, read_index, save_index
 from .lexical import Analyzer
 from .library import Library
 from .model import Encoder, load_encoder

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from embeddings import Engine, IndexedLibrary, RetrievalConfig, Settings
-from embeddings.index import IndexKey, load_index
+from embeddings.index import IndexKey
+from embeddings.index_files import load_index
 from embeddings.passages import Chunking
 from embeddings.types import Answer, Article
 

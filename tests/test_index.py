@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from embeddings.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from embeddings.index import IndexKey, SearchIndex, build_index, load_index, save_index
+from embeddings.index import IndexKey, SearchIndex, build_index
+from embeddings.index_files import load_index, save_index
 from embeddings.lexical import Analyzer
 from embeddings.passages import Chunking
 from embeddings.types import Article, Passage, Span

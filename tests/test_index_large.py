@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embeddings.dense_index import is_exact, new_dense_index
-from embeddings.index import IndexKey, SearchIndex, load_index, save_index
+from embeddings.index import IndexKey, SearchIndex
+from embeddings.index_files import load_index, save_index
 from embeddings.passage_table import PassageTable
 from embeddings.passages import Chunking
 from embeddings.row_file import RowFile
@@ -108,7 +109,7 @@ def test_loading_the_large_index_maps_its_files_instead_of_reading_them(saved: P
 
 def test_a_large_index_without_its_exact_vectors_is_corrupt(saved: Path, tmp_path: Path) -> None:
     from embeddings.errors import IndexCorruptError
-    from embeddings.index import _read_checked, _read_manifest
+    from embeddings.index_files import _read_checked, _read_manifest
 
     manifest = _read_manifest(saved)
     del manifest["files"]["vectors.npy"]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from embeddings import ArticleError, ArticleNotFoundError, IndexedLibrary, Settings, SettingsError
 from embeddings.articles import one_paragraph_per_line, read_article
 from embeddings.engine import RetrievalConfig
-from embeddings.index import load_index
+from embeddings.index_files import load_index
 from embeddings.library import Library, new_article_id
 from embeddings.passages import Chunking
 from embeddings.types import text_checksum

@@ -28,7 +28,8 @@ from psycopg import sql
 from tqdm import tqdm
 
 from ..errors import IndexStateError, SettingsError
-from ..index import build_index, read_index
+from ..index import build_index
+from ..index_files import read_index
 from ..lexical import Analyzer
 from ..model import Encoder
 from ..passages import Chunking
