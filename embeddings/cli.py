@@ -3,7 +3,8 @@ feedback export`.
 
 `list`, `ask` and `remove` take `--chat ID` to look at one chat's own articles (the bot's
 per-chat collections: SANAD_DATABASE, or PostgreSQL when SANAD_DATABASE_URL is set) instead
-of the shared library. With SANAD_DATABASE_URL set, the shared library is PostgreSQL's too:
+of the shared library; that side of them, `chats` and `feedback export` are in
+chat_commands.py. With SANAD_DATABASE_URL set, the shared library is PostgreSQL's too:
 `add` and `remove` change its rows (every running replica follows), `list` and `ask` read
 them, and `build` has nothing to build. `db upgrade` and `db import` (db_commands.py) manage
 PostgreSQL.
@@ -22,15 +23,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import calibrate, db_commands, evaluate_followups
 from .answer_output import answer_json, answer_text
 from .articles import ARTICLE_SUFFIX, SIDECAR_SUFFIX, article_files, read_articles
+from .chat_commands import cmd_chats, cmd_feedback_export, list_chat, opened_chats, remove_from_chat, since_date
 from .engine import question_text
-from .errors import ArticleError, ArticleNotFoundError, EvalFileError, ExtractError, SanadError, SettingsError
+from .errors import ArticleError, EvalFileError, ExtractError, SanadError, SettingsError
 from .indexed_library import IndexedLibrary
 from .library import Library
 from .model import load_encoder
@@ -39,15 +40,11 @@ from .settings import Settings, parse_positive_int, read_environment
 from .types import Article
 
 if TYPE_CHECKING:
-    from .chats import ChatCollections
     from .extract import ExtractedArticle
-    from .store import ChatStore, StoredArticle
     from .store.shared_library import PostgresLibraryStore
 
 # The modules a command alone needs (the fetcher, the extractor, the chats' store, PostgreSQL,
 # the evaluation) are imported inside it: a cold `ask` does not pay for them (README, Benchmarks).
-
-CHATS_HINT = "see the chats with: python -m embeddings chats"
 
 
 def _err(message: str) -> None:
@@ -205,117 +202,10 @@ def _article_json(article: Article) -> dict[str, str]:
     }
 
 
-def _open_store(settings: Settings) -> ChatStore:
-    """The chats' store (PostgreSQL when SANAD_DATABASE_URL is set); an error, not a new
-    empty file, when the SQLite one does not exist yet."""
-    from .store import open_chat_store
-
-    if settings.database_url is None and not settings.database.is_file():
-        raise ArticleError(f"no chats' database at {settings.database} yet; set SANAD_DATABASE, or run the bot first")
-    return open_chat_store(settings)
-
-
-def _chat_article_json(stored: StoredArticle) -> dict[str, object]:
-    return {
-        "number": stored.number,
-        "title": stored.title,
-        "source": stored.source,
-        "added": stored.added,
-        "checksum": stored.checksum,
-    }
-
-
-def cmd_chats(args: argparse.Namespace, settings: Settings) -> int:
-    """Print each chat the bot knows: id, its own articles, last activity (UTC)."""
-    store = _open_store(settings)
-    try:
-        chats = store.chats()
-    finally:
-        store.close()
-    if args.json:
-        rows = [{"chat": c.chat_id, "articles": c.articles, "last_active": _when(c.last_active)} for c in chats]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    for chat in chats:
-        print("\t".join((str(chat.chat_id), str(chat.articles), _when(chat.last_active))))
-    return 0
-
-
-def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the 👍/👎 presses (since --since) as JSONL to --out or stdout."""
-    from .feedback import write_feedback
-
-    store = _open_store(settings)
-    try:
-        presses = store.feedback(since=args.since)
-    finally:
-        store.close()
-    if args.out is None:
-        write_feedback(presses, sys.stdout)
-        return 0
-    out = Path(args.out)
-    try:
-        with out.open("w", encoding="utf-8") as file:
-            count = write_feedback(presses, file)
-    except OSError as exc:
-        raise ArticleError(f"cannot write {out}: {exc.strerror or exc}; give another --out FILE") from exc
-    _err(f"Wrote {count} press(es) to {out}")
-    return 0
-
-
-def since_date(raw: str) -> float:
-    """An argparse type: an ISO 8601 date or date-time (UTC unless it says otherwise), as
-    seconds since the epoch."""
-    try:
-        when = datetime.fromisoformat(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a date; give e.g. 2026-12-01 or 2026-12-01T09:30") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-
-
-def _when(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
-
-
-def _list_chat(args: argparse.Namespace, settings: Settings) -> int:
-    store = _open_store(settings)
-    try:
-        articles = store.articles(args.chat)
-    finally:
-        store.close()
-    if args.json:
-        print(json.dumps([_chat_article_json(a) for a in articles], ensure_ascii=False, indent=2))
-        return 0
-    if not articles:
-        _err(f"Chat {args.chat} has no articles of its own; {CHATS_HINT}")
-    for stored in articles:
-        print("\t".join((str(stored.number), stored.added, stored.title, stored.source or "-")))
-    return 0
-
-
-@contextmanager
-def _opened_chats(settings: Settings) -> Iterator[ChatCollections]:
-    """The chats' collections beside the shared library (both closed after the block)."""
-    from .chats import ChatCollections
-
-    store = _open_store(settings)
-    try:
-        library = IndexedLibrary.open(settings, log=_err, progress=True)
-    except BaseException:
-        store.close()
-        raise
-    chats = ChatCollections(store, library, settings.chats_dir)
-    try:
-        yield chats
-    finally:
-        chats.close()
-        library.close()
-
-
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the articles of the library (or of one chat): id, date added, title, source."""
     if args.chat is not None:
-        return _list_chat(args, settings)
+        return list_chat(args, settings)
     with _shared_articles(settings) as shared:
         articles = shared.list()
         where = shared.folder if isinstance(shared, Library) else f"the shared library at {shared.shown_url}"
@@ -329,24 +219,10 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _remove_from_chat(args: argparse.Namespace, settings: Settings) -> int:
-    number = parse_positive_int(args.id)
-    store = _open_store(settings)
-    found = store.article(args.chat, number) if number is not None else None
-    store.close()
-    if number is None or found is None:  # fails before the model loads
-        hint = f"see its articles with: python -m embeddings list --chat {args.chat}"
-        raise ArticleNotFoundError(f"chat {args.chat} has no article number {args.id!r}; {hint}")
-    with _opened_chats(settings) as chats:
-        stored = chats.forget(args.chat, number)
-    print(f"removed {stored.number} from chat {args.chat}: {stored.title}")
-    return 0
-
-
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Remove an article from the library (or from one chat) and its index."""
     if args.chat is not None:
-        return _remove_from_chat(args, settings)
+        return remove_from_chat(args, settings)
     with _shared_articles(settings) as shared:
         shared.get(args.id)  # an unknown id fails before the model loads
     with _opened_library(settings) as library:
@@ -360,7 +236,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the index (building it first if needed)."""
     question_text(args.question)  # an empty question fails before the model loads
     if args.chat is not None:
-        with _opened_chats(settings) as chats:
+        with opened_chats(settings) as chats:
             answer = chats.ask(args.chat, args.question, everything=True, touch=False, converse=False).answer
     else:
         with _opened_library(settings) as library:
