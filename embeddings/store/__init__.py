@@ -5,6 +5,7 @@ in PostgreSQL, the shared library.
                        button actions, the answers kept for their buttons, feedback, turns)
     sqlite.py          `SQLiteChatStore`: one SQLite file (WAL, versioned schema, secure delete)
     postgres.py        `PostgresChatStore`: PostgreSQL (psycopg 3, a pool, versioned migrations)
+                       (its pool, schema and worker session: pg_pool.py, pg_schema.py, pg_workers.py)
     shared_library.py  `PostgresLibraryStore`: the shared library's articles, vectors (pgvector)
                        and change sequence in PostgreSQL (without the setting: files, `Library`)
     choose.py          `open_chat_store`: PostgreSQL when SANAD_DATABASE_URL is set, else SQLite

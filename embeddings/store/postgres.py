@@ -6,14 +6,8 @@ transaction on a connection of the pool. A chat's next number is taken with `UPD
 two adds for one owner, from any two processes, never get the same number (and the
 (owner, number) key would refuse a duplicate anyway).
 
-The schema and its migrations are in `pg_schema.py`.
-
-Telegram updates (schema version 5): the ones replicas claimed and handled (webhook mode).
-Each store is a worker with a random id, and holds a session advisory lock on that id on a
-connection of its own for as long as it is open. A claim names its worker; another replica
-finding it tries that worker's lock: if it gets it, the worker's session is gone (the
-replica was killed, or lost its database), and the claim is taken over; if not, it is busy.
-So a replica killed mid-answer loses no update, without waiting for any timeout.
+The schema and its migrations are in `pg_schema.py`; the worker session behind the claims on
+Telegram updates and the roles a replica leads, in `pg_workers.py`.
 
 A deleted row's text is gone for every query at once, but PostgreSQL, unlike the SQLite
 store, does not overwrite it on disk: it stays in dead tuples until VACUUM reuses the space,
@@ -23,15 +17,11 @@ and in the write-ahead log and any backup.
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
-
-import psycopg
 
 from ..conversation import Turn
 from ..settings import hide_passwords
@@ -52,6 +42,7 @@ from .base import (
 )
 from .pg_pool import Conn, Pool
 from .pg_schema import migrate
+from .pg_workers import CLAIM_WAIT_SECONDS, WorkerSession, claim_update, finish_update
 from .rows import (
     ACTION_COLUMNS,
     ARTICLE_COLUMNS,
@@ -68,12 +59,7 @@ from .rows import (
     turn_row,
 )
 
-UPDATE_DAYS = 2  # Telegram keeps an update 24 hours; a handled one is remembered this long
-CLAIM_WAIT_SECONDS = 5.0  # a claim waits no longer for a connection: Telegram retries the update anyway
-QUESTION_WAIT_SECONDS = 5.0  # nor a question's read and write: the user is told to try again
-# Two-key advisory locks (their space is apart from pg_schema's one-key MIGRATION_LOCK's):
-WORKER_LOCKS = 0x53414E57  # "SANW", worker id: held by each open store's worker session
-LEAD_LOCKS = 0x53414E4C  # "SANL", crc32 of a role: held by the store that leads it
+QUESTION_WAIT_SECONDS = 5.0  # a question's read and write wait no longer: the user is told to try again
 
 _ENSURE_CHAT = "INSERT INTO chats (chat_id, last_active) VALUES (%s, %s) ON CONFLICT (chat_id) DO NOTHING"
 # The chat's row, its activity noted when the third value is true (else only made if missing):
@@ -108,10 +94,7 @@ class PostgresChatStore:
 
     def __init__(self, url: str, *, max_connections: int = 4, connect_timeout: float = 10.0) -> None:
         self.shown_url = hide_passwords(url)  # the URL as messages may show it
-        self._url, self._connect_timeout = url, connect_timeout
-        self._workers: list[int] = [secrets.randbits(31)]  # this store's worker ids, the current one last
-        self._session: Conn | None = None  # holds the worker lock (and any lead), opened on first need
-        self._session_lock = threading.Lock()
+        self._workers = WorkerSession(url, connect_timeout)  # holds the worker lock (and any lead)
         self._pool = Pool(url, name="sanad", max_connections=max_connections, connect_timeout=connect_timeout)
         try:
             self.migrated_from = self._migrate()  # the schema version found on open
@@ -392,88 +375,26 @@ class PostgresChatStore:
 
     def claim_update(self, update_id: int) -> UpdateClaim:
         """Claim an update: new, failed, this store's, or of a worker whose session is gone."""
-        worker, now = self._worker(), time.time()
+        worker, now = self._workers.worker(), time.time()
         with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
-            conn.execute("DELETE FROM updates WHERE changed < %s", (now - UPDATE_DAYS * 86_400,))
-            conn.execute(
-                "INSERT INTO updates (update_id, state, attempts, changed) VALUES (%s, 'new', 0, %s) "
-                "ON CONFLICT (update_id) DO NOTHING",
-                (update_id, now),
-            )
-            row = conn.execute(
-                "SELECT state, worker, attempts FROM updates WHERE update_id = %s FOR UPDATE", (update_id,)
-            ).fetchone()
-            if row is None:  # pruned meanwhile by a claim that saw it as two days old: cannot happen
-                raise RuntimeError(f"update {update_id} vanished while claimed")
-            state, holder, attempts = row
-            if state == "done":
-                return UpdateClaim("done", 0)
-            if state == "claimed" and holder not in self._workers and not self._gone(conn, int(holder)):
-                return UpdateClaim("busy", 0)
-            conn.execute(
-                "UPDATE updates SET state = 'claimed', worker = %s, attempts = attempts + 1, changed = %s "
-                "WHERE update_id = %s",
-                (worker, now, update_id),
-            )
-        return UpdateClaim("claimed", int(attempts) + 1)
+            return claim_update(conn, update_id, worker, self._workers.ids, now)
 
     def finish_update(self, update_id: int, *, done: bool) -> None:
         """End this store's claim: done (never handled again), or failed (the next claim takes it)."""
         with self.transaction(wait=CLAIM_WAIT_SECONDS) as conn:
-            conn.execute(
-                "UPDATE updates SET state = %s, worker = NULL, changed = %s "
-                "WHERE update_id = %s AND state = 'claimed' AND worker = ANY(%s)",
-                ("done" if done else "failed", time.time(), update_id, self._workers),
-            )
+            finish_update(conn, update_id, self._workers.ids, done=done, now=time.time())
 
     def try_lead(self, role: str) -> bool:
         """True if this store now holds the role's lock (until closed, or its session breaks)."""
-        self._worker()
-        with self._session_lock:
-            assert self._session is not None  # opened by _worker()
-            row = self._session.execute(
-                "SELECT pg_try_advisory_lock(%s, %s)", (LEAD_LOCKS, zlib.crc32(role.encode()) & 0x7FFFFFFF)
-            ).fetchone()
-        return bool(row and row[0])
+        return self._workers.try_lead(role)
 
     def check_reachable(self, timeout: float) -> str | None:
         """None if a connection of the pool answers within `timeout` seconds, else why not."""
         return self._pool.check_reachable(timeout)
 
-    def _worker(self) -> int:
-        """This store's worker id, its lock held by a live session (reopened when it broke)."""
-        with self._session_lock:
-            session = self._session
-            if session is not None and not session.closed:
-                try:
-                    session.execute("SELECT 1")  # a session that broke (server restart) shows it here
-                    return self._workers[-1]
-                except psycopg.Error:
-                    session.close()
-            session = psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._connect_timeout)))
-            row = session.execute("SELECT pg_try_advisory_lock(%s, %s)", (WORKER_LOCKS, self._workers[-1])).fetchone()
-            if not (row and row[0]):  # the broken session still holds it on the server: a new id
-                self._workers.append(secrets.randbits(31))
-                session.execute("SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCKS, self._workers[-1]))
-            self._session = session
-            return self._workers[-1]
-
-    @staticmethod
-    def _gone(conn: Conn, worker: int) -> bool:
-        """True if no session holds the worker's lock (taken and released with the transaction)."""
-        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (WORKER_LOCKS, worker)).fetchone()
-        return bool(row and row[0])
-
     def close(self) -> None:
         """Close the pool, its connections and the worker's session (its claims become takeable)."""
-        with self._session_lock:
-            if self._session is not None:
-                # Released here, not when the server notices the closed socket: a replica
-                # taking over the role right after this close must find the locks free.
-                with suppress(psycopg.Error):
-                    self._session.execute("SELECT pg_advisory_unlock_all()")
-                self._session.close()
-                self._session = None
+        self._workers.close()
         self._pool.close()
 
 
