@@ -105,8 +105,7 @@ def claim_update(conn: Conn, update_id: int, worker: int, mine: Sequence[int], n
     if state == "claimed" and holder not in mine and not _gone(conn, int(holder)):
         return UpdateClaim("busy", 0)
     conn.execute(
-        "UPDATE updates SET state = 'claimed', worker = %s, attempts = attempts + 1, changed = %s "
-        "WHERE update_id = %s",
+        "UPDATE updates SET state = 'claimed', worker = %s, attempts = attempts + 1, changed = %s WHERE update_id = %s",
         (worker, now, update_id),
     )
     return UpdateClaim("claimed", int(attempts) + 1)

@@ -87,7 +87,6 @@ _CHAT_STATE = (
 )
 
 
-
 class PostgresChatStore:
     """`ChatStore` in a PostgreSQL database (SANAD_DATABASE_URL), brought to the current
     schema on open. Thread-safe; several processes may share the database."""
@@ -270,8 +269,7 @@ class PostgresChatStore:
         """The action of a token, or None if unknown (or expired)."""
         since = time.time() - ACTION_DAYS * 86_400
         rows = self._rows(
-            f"SELECT {ACTION_COLUMNS} FROM actions "
-            "WHERE token = %s AND created >= %s",
+            f"SELECT {ACTION_COLUMNS} FROM actions WHERE token = %s AND created >= %s",
             token,
             since,
         )
@@ -428,5 +426,3 @@ def _kept(conn: Conn, chat_id: int, answer_id: int, *, lock: bool = False) -> Ke
         answer_id,
         float(created),
     )
-
-

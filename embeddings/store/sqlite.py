@@ -251,8 +251,7 @@ class SQLiteChatStore:
         """The action of a token, or None if unknown (or expired)."""
         since = time.time() - ACTION_DAYS * 86_400
         rows = self._rows(
-            f"SELECT {ACTION_COLUMNS} FROM actions "
-            "WHERE token = ? AND created >= ?",
+            f"SELECT {ACTION_COLUMNS} FROM actions WHERE token = ? AND created >= ?",
             token,
             since,
         )
