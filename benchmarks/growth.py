@@ -233,9 +233,10 @@ def _exact_recall(
         out[name] = {"queries": len(queries), "reranked": float(np.mean(hit)), "unranked": float(np.mean(first))}
     perturbed = [out[f"cos {c}"] for c in PERTURBED_COSINES]
     count = sum(g["queries"] for g in out.values())
-    out["all"] = {
-        key: sum(g[key] * g["queries"] for g in out.values()) / count for key in ("reranked", "unranked")
-    } | {"queries": count, "perturbed_reranked": float(np.mean([g["reranked"] for g in perturbed]))}
+    out["all"] = {key: sum(g[key] * g["queries"] for g in out.values()) / count for key in ("reranked", "unranked")} | {
+        "queries": count,
+        "perturbed_reranked": float(np.mean([g["reranked"] for g in perturbed])),
+    }
     return out
 
 

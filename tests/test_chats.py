@@ -218,9 +218,7 @@ def test_whatever_chat_b_asks_it_is_never_answered_from_chat_a(
     assert all(q.text in BETA or q.article_id != "chat/1" for q in answer.quotes)
 
 
-def test_an_article_removed_by_another_process_is_no_longer_answered(
-    library: IndexedLibrary, tmp_path: Path
-) -> None:
+def test_an_article_removed_by_another_process_is_no_longer_answered(library: IndexedLibrary, tmp_path: Path) -> None:
     bot_side = open_chats(library, tmp_path)
     bot_side.add(A, USER, ALPHA, "حديقة النخيل", "a")
     bot_side.add(A, USER, BETA, "المدرب", "b")

@@ -69,9 +69,7 @@ def test_list_with_chat_shows_only_that_chats_articles(run: Run, store: SQLiteCh
     assert "حديقة النخيل" not in out  # the shared library as before
 
 
-def test_ask_with_chat_answers_from_its_articles_and_without_from_the_library(
-    run: Run, store: SQLiteChatStore
-) -> None:
+def test_ask_with_chat_answers_from_its_articles_and_without_from_the_library(run: Run, store: SQLiteChatStore) -> None:
     code, out, _ = run("ask", "--chat", str(CHAT), "--json", "حديقة النخيل نخلة")
     assert code == 0 and "chat/1" in {q["article"] for q in json.loads(out)["quotes"]}
     code, out, _ = run("ask", "--json", "حديقة النخيل نخلة")
