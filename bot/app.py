@@ -127,6 +127,7 @@ def build_application(
     data: BotData = application.bot_data
     data.admin_user_ids = settings.admin_user_ids
     data.fetch_policy = fetch_policy or FetchPolicy()
+    data.typing_after = settings.typing_after
     _add_handlers(application)
     return application
 

@@ -35,6 +35,7 @@ class BotData:
         self.http: httpx.AsyncClient | None = None  # fetches the pages of /add
         self.admin_user_ids: frozenset[int] = frozenset()
         self.fetch_policy: FetchPolicy = FetchPolicy()
+        self.typing_after = 0.0  # seconds a question takes before "typing" shows (SANAD_TYPING_AFTER_MS)
         self.metrics = Metrics(self.figures)  # one registry per application
 
     def figures(self) -> Figures:

@@ -114,7 +114,7 @@ async def answer(message: Message, context: SanadContext, question: str, *, ever
     shown = context.library.engine.top_k  # the rest of the ranked quotes wait for "المزيد"
     asked = context.run(chats.ask, chat_id, question, everything=everything, k=answer_buttons.quotes_to_ask(shown))
     try:
-        result = await while_typing(message.chat, asked)
+        result = await while_typing(message.chat, asked, after=context.bot_data.typing_after)
     except QuestionError:
         await reply(message, messages.EMPTY_QUESTION)
         return

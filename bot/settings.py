@@ -23,6 +23,10 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")  # Telegram allows 1-256 of these
 TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
 OPS_PATHS = ("/healthz", "/metrics")  # served beside the webhook
 _MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# The Bot API recommends "typing" only when a reply takes a noticeable time to arrive; most
+# answers take tens of ms, and a "typing" for each would double the bot's Bot API requests.
+DEFAULT_TYPING_AFTER_MS = 500
+MAX_TYPING_AFTER_MS = 60_000
 
 
 class BotSettingsError(SanadError):
@@ -63,6 +67,7 @@ class BotSettings:
     admin_user_ids: frozenset[int] = frozenset()
     webhook: Webhook | None = None  # None: long polling
     listen: Listen | None = None  # None: no HTTP server (polling mode only)
+    typing_after: float = DEFAULT_TYPING_AFTER_MS / 1000  # seconds a question takes before "typing" shows
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> BotSettings:
@@ -73,9 +78,10 @@ class BotSettings:
         admin_user_ids = _admin_user_ids(env, problems)
         webhook = _webhook(env, api_base_url, problems)
         listen = _listen(env, problems, webhook_mode=bool(env.get("TELEGRAM_WEBHOOK_URL", "").strip()))
+        typing_after = _typing_after(env, problems)
         if problems:
             raise BotSettingsError("\n".join(problems))
-        return cls(token, api_base_url, admin_user_ids, webhook, listen)
+        return cls(token, api_base_url, admin_user_ids, webhook, listen, typing_after)
 
     def secrets(self) -> tuple[str, ...]:
         """What must never reach a log line: the token and the webhook secret."""
@@ -205,3 +211,17 @@ def _listen(env: Mapping[str, str], problems: list[str], *, webhook_mode: bool) 
         problems.append(f"SANAD_LISTEN={raw!r} is not host:port (a port 1-65535, an IPv6 host in brackets); {example}")
         return None
     return Listen(found[1] or found[3], port)
+
+
+def _typing_after(env: Mapping[str, str], problems: list[str]) -> float:
+    raw = env.get("SANAD_TYPING_AFTER_MS", "").strip()
+    if not raw:
+        return DEFAULT_TYPING_AFTER_MS / 1000
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_TYPING_AFTER_MS:
+        problems.append(
+            f"SANAD_TYPING_AFTER_MS={raw!r} is not a whole number of milliseconds from 0 to {MAX_TYPING_AFTER_MS}: "
+            'how long a question may take before the bot shows "typing" '
+            f"(default {DEFAULT_TYPING_AFTER_MS}; 0: at once)"
+        )
+        return DEFAULT_TYPING_AFTER_MS / 1000
+    return int(raw) / 1000

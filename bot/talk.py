@@ -69,15 +69,16 @@ async def reply_all(message: Message, texts: Sequence[str], buttons: Buttons = (
         await reply(message, text, buttons if last else (), rows=rows if last else ())
 
 
-async def while_typing(chat: Chat, work: Awaitable[_T]) -> _T:
-    """Await `work` while showing "typing" in the chat."""
+async def while_typing(chat: Chat, work: Awaitable[_T], after: float = 0.0) -> _T:
+    """Await `work`, showing "typing" in the chat from `after` seconds on until it is done."""
     task = asyncio.ensure_future(work)
     try:
-        while True:
+        if after > 0:
+            await asyncio.wait({task}, timeout=after)
+        while not task.done():
             await _send_typing(chat)
-            done, _ = await asyncio.wait({task}, timeout=TYPING_REFRESH_SECONDS)
-            if done:
-                return task.result()
+            await asyncio.wait({task}, timeout=TYPING_REFRESH_SECONDS)
+        return task.result()
     finally:
         task.cancel()
 

@@ -132,10 +132,11 @@ def free_port() -> int:
 
 
 def webhook_settings(fake: FakeTelegram) -> BotSettings:
-    """Settings of a bot in webhook mode against `fake`, on a free port of 127.0.0.1."""
+    """Settings of a bot in webhook mode against `fake`, on a free port of 127.0.0.1; "typing"
+    at once, so that a test may hold it to catch the bot inside an update."""
     port = free_port()
     webhook = Webhook(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", WEBHOOK_SECRET)
-    return BotSettings(fake.token, fake.url, webhook=webhook, listen=Listen("127.0.0.1", port))
+    return BotSettings(fake.token, fake.url, webhook=webhook, listen=Listen("127.0.0.1", port), typing_after=0.0)
 
 
 def open_chats(

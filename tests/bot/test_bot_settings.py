@@ -34,6 +34,19 @@ def test_optional_settings(env: dict[str, str], expected: tuple[str, frozenset[i
     assert (settings.api_base_url, settings.admin_user_ids) == expected
 
 
+def test_typing_shows_after_half_a_second_unless_told_otherwise() -> None:
+    assert BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}).typing_after == 0.5
+    assert BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "SANAD_TYPING_AFTER_MS": "0"}).typing_after == 0.0
+    assert BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "SANAD_TYPING_AFTER_MS": " 1500 "}).typing_after == 1.5
+
+
+@pytest.mark.parametrize("raw", ["-1", "0.5", "half", "٥٠٠", "60001"])
+def test_a_typing_delay_that_is_not_milliseconds_is_refused_naming_the_setting(raw: str) -> None:
+    with pytest.raises(BotSettingsError) as caught:
+        BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "SANAD_TYPING_AFTER_MS": raw})
+    assert f"SANAD_TYPING_AFTER_MS={raw!r}" in str(caught.value) and "0 to 60000" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("env", "fragments"),
     [

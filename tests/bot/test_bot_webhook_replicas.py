@@ -77,6 +77,7 @@ def replica_env(
         "SANAD_MODEL_CACHE": str(engine_settings.model_cache),
         "SANAD_DATABASE": str(folder / "sanad.db"),
         "SANAD_CHATS_DIR": str(folder / "chats"),
+        "SANAD_TYPING_AFTER_MS": "0",  # "typing" at once: a test holds it to catch a replica inside an update
         **values,
     }
 
