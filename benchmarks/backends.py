@@ -19,9 +19,12 @@ def measure_backends(
     settings: Settings, torch_encoder: Encoder, questions: Sequence[str], passages: Sequence[str], repeats: int
 ) -> Figure:
     """`query_ms` per backend (median ms of one question's vector, interleaved), the default's as
-    the value, against half of torch's; passage ms per backend (a batch of 8, per passage) beside."""
+    the value, against half of torch's; passage ms per backend (a batch of 8, per passage) beside.
+    Each runs as the command line runs it: torch and onnxruntime on every core (SANAD_ENCODER_THREADS)."""
     encoders = {
-        b: torch_encoder if b == TORCH_BACKEND else load_encoder(settings.model, settings.model_cache, b)
+        b: torch_encoder
+        if b == TORCH_BACKEND
+        else load_encoder(settings.model, settings.model_cache, b, settings.encoder_threads)
         for b in BACKENDS
     }
     query = interleaved({b: _question(e) for b, e in encoders.items()}, questions, repeats)
@@ -38,7 +41,7 @@ def measure_backends(
         default,
         " ms",
         round(0.5 * torch_ms, 2),
-        detail="one question's vector, medians of "
+        detail=f"one question's vector ({settings.encoder_threads or 'all'} onnxruntime threads), medians of "
         f"{len(query[TORCH_BACKEND])}: {', '.join(f'{b} {ms:.1f}' for b, ms in query_ms.items())} ms; "
         f"a passage (batches of {PASSAGE_BATCH}): {', '.join(f'{b} {ms:.1f}' for b, ms in passage_ms.items())} ms; "
         f"target half of torch's",

@@ -91,7 +91,7 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
 
 def _served_encoder(served: Settings) -> Encoder:
     """The served backend's model, as the bot loads it (its bare `encode_queries` is the bot's ceiling)."""
-    return load_encoder(served.model, served.model_cache, served.backend)
+    return load_encoder(served.model, served.model_cache, served.backend, served.server_encoder_threads)
 
 
 def _measure_postgres(

@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -247,6 +248,7 @@ def main() -> int:
         return 2
     configure_logging(secrets=[*bot_settings.secrets(), *core_settings.secrets()])
     prepare_process()
+    core_settings = replace(core_settings, encoder_threads=core_settings.server_encoder_threads)
     fetch_policy = core_settings.fetch_policy()
     open_library = partial(IndexedLibrary.open, core_settings, log=logger.info)
     open_chats = partial(ChatCollections.open, core_settings)

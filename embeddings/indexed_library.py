@@ -110,7 +110,8 @@ class IndexedLibrary:
 
 def open_model(settings: Settings) -> Encoder:
     """The settings' model, with the questions asked at the same moment embedded together (batching.py)."""
-    return batching_encoder(load_encoder(settings.model, settings.model_cache, settings.backend), batching_of(settings))
+    encoder = load_encoder(settings.model, settings.model_cache, settings.backend, settings.encoder_threads)
+    return batching_encoder(encoder, batching_of(settings))
 
 
 def new_engine(

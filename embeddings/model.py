@@ -171,11 +171,12 @@ class SentenceTransformerEncoder:
         return self._encode(texts, self._passage_prompt, batch_size=batch_size, progress=progress)
 
 
-def load_encoder(model: str, cache_dir: Path, backend: str, threads: int = 1) -> Encoder:
+def load_encoder(model: str, cache_dir: Path, backend: str, threads: int | None = None) -> Encoder:
     """The model named by EMBEDDING_MODEL (`default` or an id/folder) on the SANAD_BACKEND
     backend: torch (sentence-transformers) or onnx / onnx-int8 (onnxruntime, no torch; the
     default model only, its ONNX files exported into the cache on first use). `threads`: the
-    onnxruntime session's threads. Entry points call `embeddings.prepare_process()` first."""
+    onnxruntime session's threads (SANAD_ENCODER_THREADS; None: every core the process may use).
+    Entry points call `embeddings.prepare_process()` first."""
     if backend == TORCH_BACKEND:
         return load_torch_encoder(model, cache_dir)
     if model != DEFAULT_MODEL:

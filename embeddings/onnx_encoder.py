@@ -15,6 +15,7 @@ is refused with ModelError, naming the file.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,14 +133,19 @@ def read_layout(folder: Path) -> FolderLayout:
     )
 
 
-def new_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
-    """An onnxruntime session over `path` on the CPU: `threads` threads that sleep between
-    operations (spinning threads take the core from the other half of the forward pass on a
-    shared 2-core machine, as torch's OpenMP threads did: process.py)."""
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's limit, `taskset`)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def new_session(path: Path, threads: int | None) -> onnxruntime.InferenceSession:
+    """An onnxruntime session over `path` on the CPU: `threads` threads (None: every usable
+    core) that sleep between operations (spinning threads take the core from the other half of
+    the forward pass on a shared 2-core machine, as torch's OpenMP threads did: process.py)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = threads or usable_cores()
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only: its notes on unused initialisers are not ours
@@ -155,7 +161,7 @@ class OnnxEncoder:
     """The `Encoder` of a sentence-transformers folder over one onnxruntime session (one per
     process: the bot and the CLI load the encoder once). Safe from any thread."""
 
-    def __init__(self, folder: Path, model_file: Path, name: str, threads: int = 1) -> None:
+    def __init__(self, folder: Path, model_file: Path, name: str, threads: int | None = None) -> None:
         self._name = name
         self._layout = read_layout(folder)
         self._session = new_session(model_file, threads)
@@ -174,6 +180,11 @@ class OnnxEncoder:
     def dim(self) -> int:
         """The length of every vector."""
         return self._dim
+
+    @property
+    def threads(self) -> int:
+        """The threads of one forward pass (SANAD_ENCODER_THREADS)."""
+        return int(self._session.get_session_options().intra_op_num_threads)
 
     def _forward(self, rows: list[list[int]]) -> np.ndarray:
         ids, mask = self._tokenizer.padded(rows)

@@ -23,6 +23,10 @@ DEFAULT_MODEL = "default"
 TORCH_BACKEND, ONNX_BACKEND, INT8_BACKEND = "torch", "onnx", "onnx-int8"
 BACKENDS = (TORCH_BACKEND, ONNX_BACKEND, INT8_BACKEND)
 DEFAULT_BACKEND = ONNX_BACKEND
+# In the bot the model runs one thread: while a batch is embedded, the questions of the one
+# before finish on the other core (their Python holds the GIL); a second model thread would take
+# that core from them. A lone `ask` or an eval has nothing beside the model, so all cores.
+SERVER_ENCODER_THREADS = 1
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = "***"
 DATABASE_URL_EXAMPLE = "postgresql://sanad:PASSWORD@localhost:5432/sanad"
@@ -59,6 +63,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = parse_positive_int(raw)
     if value is None:
         raise SettingsError(f"{name}={raw!r} is not a positive whole number; set it to e.g. {default} in .env")
+    return value
+
+
+def _optional_positive_int(env: Mapping[str, str], name: str, unset: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    value = parse_positive_int(raw)
+    if value is None:
+        raise SettingsError(f"{name}={raw!r} is not a positive whole number; set it to e.g. 1, or remove it ({unset})")
     return value
 
 
@@ -194,7 +208,16 @@ class Settings:
     # one batch is embedded the questions of the one before finish on the other core (batching.py).
     query_batch: int = 8
     query_batch_window_ms: int = 2  # under load, a batch waits this long to fill (0: never waits)
+    # onnxruntime's threads for one forward pass; None: every core this process may use (as torch)
+    # on the command line, SERVER_ENCODER_THREADS in the bot (`server_encoder_threads`).
+    encoder_threads: int | None = None
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of `database`; holds a password
+
+    @property
+    def server_encoder_threads(self) -> int:
+        """The model's threads in the bot (and a replica): SANAD_ENCODER_THREADS, else
+        SERVER_ENCODER_THREADS."""
+        return self.encoder_threads or SERVER_ENCODER_THREADS
 
     def secrets(self) -> tuple[str, ...]:
         """What must never reach a log line: the database password, if any."""
@@ -226,5 +249,6 @@ class Settings:
             follow_up_seconds=_seconds(env, "SANAD_FOLLOW_UP_SECONDS", cls.follow_up_seconds),
             query_batch=_positive_int(env, "SANAD_QUERY_BATCH", cls.query_batch),
             query_batch_window_ms=_milliseconds(env, "SANAD_QUERY_BATCH_WINDOW_MS", cls.query_batch_window_ms),
+            encoder_threads=_optional_positive_int(env, "SANAD_ENCODER_THREADS", "every core"),
             database_url=_database_url(env),
         )

