@@ -293,7 +293,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     data = read_squad(path)
     print(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…", file=sys.stderr)
-    encoder = load_encoder(settings.model, settings.model_cache, settings.backend)
+    encoder = load_encoder(settings.model, settings.model_cache, settings.backend, settings.encoder_threads)
     samples = collect(data, encoder, args.folds, log=lambda m: print(m, file=sys.stderr, flush=True))
     impossible = sum(not q.answerable for q in data.questions)
     folds = f"leave-article-out and leave-paragraph-out, {args.folds} folds each"

@@ -117,7 +117,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from .lexical import Analyzer
 
     _err("Loading the embedding model…")
-    encoder = load_encoder(settings.model, settings.model_cache, settings.backend)
+    encoder = load_encoder(settings.model, settings.model_cache, settings.backend, settings.encoder_threads)
     _err(f"Embedding {len(articles)} article(s)…")
     config = RetrievalConfig()
     index = build_index(articles, encoder, Analyzer(), config.chunking, progress=True)
@@ -258,7 +258,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     data = read_squad(Path(args.file))
     _err(f"{len(data.questions)} questions over {len(data.articles)} articles; loading the model…")
-    encoder = RememberingEncoder(load_encoder(settings.model, settings.model_cache, settings.backend))
+    encoder = RememberingEncoder(
+        load_encoder(settings.model, settings.model_cache, settings.backend, settings.encoder_threads)
+    )
     calibration = load_calibration(settings.model, settings.calibration, settings.backend)
     if settings.abstain_threshold is not None:
         calibration = calibration.with_answer_threshold(settings.abstain_threshold)

@@ -91,7 +91,9 @@ def import_all(
     refuse_non_empty(store)  # before the model loads and anything is embedded
     library = None
     if articles:
-        encoder = encoder or load_encoder(settings.model, settings.model_cache, settings.backend)
+        encoder = encoder or load_encoder(
+            settings.model, settings.model_cache, settings.backend, settings.encoder_threads
+        )
         chunking = RetrievalConfig().chunking
         space = store.space(VectorSpace(encoder.name, encoder.dim, chunking))
         library = library_import(articles, settings.index_dir, encoder, chunking, space, progress=progress)
