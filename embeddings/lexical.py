@@ -8,11 +8,16 @@ for Latin-script words; numbers are kept whole.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 import Stemmer
 
 from .normalize import normalize_arabic, words
+
+# Texts whose terms an Analyzer remembers: a question reads ~50 (its passages, sentences and
+# pairs of them), each ~1-2 KB remembered; 4,096 hold about 80 questions' worth, ~6 MB at most.
+RECENT_TEXTS = 4096
 
 # Function words that carry no topic: question words, prepositions, conjunctions,
 # pronouns and auxiliaries, written as normalize_arabic folds them.
@@ -37,17 +42,25 @@ def _is_latin(word: str) -> bool:
 
 
 class Analyzer:
-    """Turns text into stemmed terms; safe to share between threads."""
+    """Turns text into stemmed terms; safe to share between threads. It remembers the terms of
+    the last `remember` texts: each question reads the sentences of its passages again, and
+    the questions of a chat, or about a popular article, come back to the same passages."""
 
-    def __init__(self) -> None:
+    def __init__(self, remember: int = RECENT_TEXTS) -> None:
         self._arabic = Stemmer.Stemmer("arabic")
         self._english = Stemmer.Stemmer("english")
-        self._lock = threading.Lock()  # PyStemmer stemmers are not thread-safe
+        self._lock = threading.Lock()  # PyStemmer stemmers are not thread-safe; guards _recent too
+        self._recent: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._remember = remember
 
     def terms(self, text: str) -> list[str]:
         """Stemmed content terms of `text`, in order, repeats kept."""
-        out: list[str] = []
         with self._lock:
+            known = self._recent.get(text)
+            if known is not None:
+                self._recent.move_to_end(text)
+                return list(known)
+            out: list[str] = []
             for word in words(normalize_arabic(text)):
                 if word in ARABIC_STOPWORDS or word in ENGLISH_STOPWORDS:
                     continue
@@ -57,6 +70,10 @@ class Analyzer:
                     out.append(self._english.stemWord(word))
                 else:
                     out.append(self._arabic.stemWord(word))
+            if self._remember:
+                self._recent[text] = tuple(out)
+                if len(self._recent) > self._remember:
+                    self._recent.popitem(last=False)
         return out
 
 
@@ -68,7 +85,7 @@ class RememberingAnalyzer(Analyzer):
     questions would fill it."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(remember=0)  # its own memory holds every text
         self._known: dict[str, tuple[str, ...]] = {}
         self._known_lock = threading.Lock()
 

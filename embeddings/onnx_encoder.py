@@ -64,7 +64,9 @@ class Pieces:
         """The pieces of each text (no special tokens), untruncated."""
         normalizer, pre_tokenizer = self._words.normalizer, self._words.pre_tokenizer
         words = [[w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(t))] for t in texts]
-        flat = self._pieces.encode([w for text in words for w in text]) if any(words) else []
+        # One thread: sentencepiece's default pool costs more than it saves on a question's
+        # words (0.13 against 0.05 ms), and is no faster on a batch of passages on 2 cores.
+        flat = self._pieces.encode([w for text in words for w in text], num_threads=1) if any(words) else []
         out, start = [], 0
         for text in words:
             out.append([i for ids in flat[start : start + len(text)] for i in ids])

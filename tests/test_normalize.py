@@ -90,6 +90,16 @@ def test_analyzer_matches_diacritised_and_plain_spellings() -> None:
     assert analyzer.terms("وَزِيرُ الدِّفَاعِ الرُّوسِيُّ") == analyzer.terms("وزير الدفاع الروسي")
 
 
+@given(st.lists(st.text(alphabet="وزير الدفاع قال شويغو ١٩ abc Ministers", max_size=40), min_size=1, max_size=30))
+def test_analyzer_remembering_recent_texts_gives_what_a_fresh_one_gives(texts: list[str]) -> None:
+    remembering, fresh = Analyzer(remember=4), Analyzer(remember=0)
+    for text in texts + texts[::-1]:  # again, some remembered, some forgotten
+        got = remembering.terms(text)
+        assert got == fresh.terms(text)
+        got.append("changed by the caller")  # a caller's list is its own: the memory is not touched
+        assert remembering.terms(text) == fresh.terms(text)
+
+
 DIACRITISED = Article(
     id="diacritics",
     title="مقال مشكول",
