@@ -22,6 +22,7 @@ from .options import (
     DEFAULT_XQUAD,
     DENSE_KINDS,
     FULL_GROWTH,
+    FULL_WAVES,
     QUICK_FLAT_MAX,
     QUICK_GROWTH,
     BenchmarkError,
@@ -82,7 +83,7 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
             build_repeats=args.build_repeats or (1 if quick else 2),
             build_paragraphs=args.build_paragraphs or (12 if quick else None),
             xquad=Path(args.xquad),
-            waves=1 if quick else 2,
+            waves=1 if quick else FULL_WAVES,
             cold_runs=1 if quick else 5,
         )
     except ValueError as exc:
