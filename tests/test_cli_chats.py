@@ -24,7 +24,7 @@ PALMS = "تفتتح المدينة حديقة النخيل الكبرى يوم �
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
     """Run the command line in-process on a temporary library and chats' store: (code, stdout, stderr)."""
     fake = FakeEncoder()
-    monkeypatch.setattr("embeddings.indexed_library.load_encoder", lambda model, cache, backend: fake)
+    monkeypatch.setattr("embeddings.indexed_library.load_encoder", lambda model, cache, backend, threads=None: fake)
     for name in [n for n in os.environ if n.startswith("SANAD_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SANAD_ARTICLES_DIR", str(copy_seed(tmp_path / "articles")))

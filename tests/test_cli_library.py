@@ -26,8 +26,8 @@ Run = Callable[..., tuple[int, str, str]]
 def encoder(monkeypatch: pytest.MonkeyPatch) -> FakeEncoder:
     """The fake encoder every command of the test gets instead of the model."""
     fake = FakeEncoder()
-    monkeypatch.setattr("embeddings.indexed_library.load_encoder", lambda model, cache, backend: fake)
-    monkeypatch.setattr("embeddings.cli.load_encoder", lambda model, cache, backend: fake)
+    monkeypatch.setattr("embeddings.indexed_library.load_encoder", lambda model, cache, backend, threads=None: fake)
+    monkeypatch.setattr("embeddings.cli.load_encoder", lambda model, cache, backend, threads=None: fake)
     return fake
 
 
