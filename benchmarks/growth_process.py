@@ -3,10 +3,11 @@
 The benchmark's own process holds sentence-transformers on torch (the floor of the answer
 overhead and the build figures), so its RSS is not that of a process serving a million
 passages with the default model. This child is: it starts fresh with the served settings
-(`SANAD_BACKEND`, the index folder the run built for them), opens the library as the bot
-does, and runs `measure_growth` there, both sides of the latency ratio (shipped article,
-a million passages) included. Options come as JSON on stdin; the figures go back as JSON on
-stdout; progress and errors go to stderr, which the child shares with the benchmark.
+(`SANAD_BACKEND`, the index folder the run built for them, the model's threads as in the bot:
+SANAD_ENCODER_THREADS, else one), opens the library as the bot does, and runs `measure_growth`
+there, both sides of the latency ratio (shipped article, a million passages) included. Options
+come as JSON on stdin; the figures go back as JSON on stdout; progress and errors go to stderr,
+which the child shares with the benchmark.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def _figure(data: dict[str, Any]) -> Figure:
 
 def _run(settings: Settings, options: BenchOptions) -> int:
     print(f"bench: growth process: {settings.backend} backend, opening the served library…", file=sys.stderr)
+    settings = dataclasses.replace(settings, encoder_threads=settings.server_encoder_threads)  # as `python -m bot`
     library = IndexedLibrary.open(settings, log=lambda _: None)
     small = library.engine
     if not small.articles:
