@@ -66,14 +66,9 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _optional_positive_int(env: Mapping[str, str], name: str, unset: str) -> int | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    value = parse_positive_int(raw)
-    if value is None:
-        raise SettingsError(f"{name}={raw!r} is not a positive whole number; set it to e.g. 1, or remove it ({unset})")
-    return value
+def _optional_positive_int(env: Mapping[str, str], name: str, example: int) -> int | None:
+    """None when the setting is unset (its default depends on where it is used)."""
+    return _positive_int(env, name, example) if env.get(name, "").strip() else None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
@@ -249,6 +244,6 @@ class Settings:
             follow_up_seconds=_seconds(env, "SANAD_FOLLOW_UP_SECONDS", cls.follow_up_seconds),
             query_batch=_positive_int(env, "SANAD_QUERY_BATCH", cls.query_batch),
             query_batch_window_ms=_milliseconds(env, "SANAD_QUERY_BATCH_WINDOW_MS", cls.query_batch_window_ms),
-            encoder_threads=_optional_positive_int(env, "SANAD_ENCODER_THREADS", "every core"),
+            encoder_threads=_optional_positive_int(env, "SANAD_ENCODER_THREADS", SERVER_ENCODER_THREADS),
             database_url=_database_url(env),
         )
