@@ -43,10 +43,11 @@ def _is_latin(word: str) -> bool:
 
 class Analyzer:
     """Turns text into stemmed terms; safe to share between threads. It remembers the terms of
-    the last `remember` texts: each question reads the sentences of its passages again, and
-    the questions of a chat, or about a popular article, come back to the same passages."""
+    the last `remember` texts (None: of every text): each question reads the sentences of its
+    passages again, and the questions of a chat, or about a popular article, come back to the
+    same passages."""
 
-    def __init__(self, remember: int = RECENT_TEXTS) -> None:
+    def __init__(self, remember: int | None = RECENT_TEXTS) -> None:
         self._arabic = Stemmer.Stemmer("arabic")
         self._english = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # PyStemmer stemmers are not thread-safe; guards _recent too
@@ -70,9 +71,9 @@ class Analyzer:
                     out.append(self._english.stemWord(word))
                 else:
                     out.append(self._arabic.stemWord(word))
-            if self._remember:
+            if self._remember != 0:
                 self._recent[text] = tuple(out)
-                if len(self._recent) > self._remember:
+                if self._remember is not None and len(self._recent) > self._remember:
                     self._recent.popitem(last=False)
         return out
 
@@ -85,22 +86,10 @@ class RememberingAnalyzer(Analyzer):
     questions would fill it."""
 
     def __init__(self) -> None:
-        super().__init__(remember=0)  # its own memory holds every text
-        self._known: dict[str, tuple[str, ...]] = {}
-        self._known_lock = threading.Lock()
-
-    def terms(self, text: str) -> list[str]:
-        """Stemmed content terms of `text`, in order, repeats kept (remembered)."""
-        with self._known_lock:
-            known = self._known.get(text)
-        if known is None:
-            known = tuple(super().terms(text))
-            with self._known_lock:
-                self._known[text] = known
-        return list(known)
+        super().__init__(remember=None)
 
     def keep_only(self, texts: Iterable[str]) -> None:
         """Forget the terms of every text but these."""
         wanted = set(texts)
-        with self._known_lock:
-            self._known = {text: terms for text, terms in self._known.items() if text in wanted}
+        with self._lock:
+            self._recent = OrderedDict((text, terms) for text, terms in self._recent.items() if text in wanted)
